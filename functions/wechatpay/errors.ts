@@ -1,0 +1,63 @@
+/**
+ * Every failure the WeChat Pay client can report. One class, one code union: callers branch on
+ * `code`, never on message text, and the original error is always kept as `cause`.
+ */
+export type WechatPayErrorCode =
+  // configuration and input, detected before anything is sent
+  | 'INVALID_KEY'
+  | 'INVALID_CONFIG'
+  | 'INVALID_PARAMETER'
+  // response verification (2xx only), in the order the verifier checks
+  | 'MISSING_HEADERS'
+  | 'TIMESTAMP_SKEW'
+  | 'UNKNOWN_SERIAL'
+  | 'BAD_SIGNATURE'
+  | 'SIGNTEST_PROBE'
+  // transport and protocol
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'DEADLINE_EXCEEDED'
+  | 'HTTP_ERROR'
+  | 'BAD_RESPONSE'
+
+export interface WechatPayErrorDetails {
+  /** HTTP status of the response, when there was one. */
+  status?: number
+  /** WeChat's error `code` (e.g. `PARAM_ERROR`), from a non-2xx body. */
+  wechatCode?: string
+  /** WeChat's error `message`, from a non-2xx body. */
+  wechatMessage?: string
+  /** WeChat's error `detail` object, from a non-2xx body. */
+  detail?: unknown
+  /** The `Request-ID` response header. */
+  requestId?: string
+  /** Requests sent, retries included. */
+  attempts?: number
+  cause?: unknown
+}
+
+export class WechatPayError extends Error {
+  override readonly name = 'WechatPayError'
+  readonly code: WechatPayErrorCode
+  readonly status: number | undefined
+  readonly wechatCode: string | undefined
+  readonly wechatMessage: string | undefined
+  readonly detail: unknown
+  readonly requestId: string | undefined
+  attempts: number | undefined
+
+  constructor(code: WechatPayErrorCode, message: string, details: WechatPayErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.code = code
+    this.status = details.status
+    this.wechatCode = details.wechatCode
+    this.wechatMessage = details.wechatMessage
+    this.detail = details.detail
+    this.requestId = details.requestId
+    this.attempts = details.attempts
+  }
+}
+
+export function isWechatPayError(error: unknown): error is WechatPayError {
+  return error instanceof WechatPayError
+}
