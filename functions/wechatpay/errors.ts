@@ -33,6 +33,8 @@ export interface WechatPayErrorDetails {
   requestId?: string
   /** Requests sent, retries included. */
   attempts?: number
+  /** For configuration errors: the credential field at fault, named as in the merchant secret. */
+  field?: string
   cause?: unknown
 }
 
@@ -44,7 +46,8 @@ export class WechatPayError extends Error {
   readonly wechatMessage: string | undefined
   readonly detail: unknown
   readonly requestId: string | undefined
-  attempts: number | undefined
+  readonly attempts: number | undefined
+  readonly field: string | undefined
 
   constructor(code: WechatPayErrorCode, message: string, details: WechatPayErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
@@ -55,6 +58,7 @@ export class WechatPayError extends Error {
     this.detail = details.detail
     this.requestId = details.requestId
     this.attempts = details.attempts
+    this.field = details.field
   }
 }
 

@@ -49,6 +49,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new WechatPayError(
         'INVALID_CONFIG',
         'wechatpay_public_key_id must be PUB_KEY_ID_ followed by digits',
+        { field: 'wechatpay_public_key_id' },
       )
     }
     keys.set(id, { key: loadPublicKey(options.publicKey.key) })
@@ -122,13 +123,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
 function loadPublicKey(key: KeyObject | string): KeyObject {
   if (typeof key !== 'string') return rsaKey(key, 'wechatpay_public_key')
   if (!key.includes('-----BEGIN PUBLIC KEY-----')) {
-    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block')
+    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block', {
+      field: 'wechatpay_public_key',
+    })
   }
   try {
     return rsaKey(createPublicKey(key), 'wechatpay_public_key')
   } catch (cause) {
     if (cause instanceof WechatPayError) throw cause
-    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key PEM could not be parsed', { cause })
+    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key PEM could not be parsed', {
+      field: 'wechatpay_public_key',
+      cause,
+    })
   }
 }
 
@@ -146,7 +152,9 @@ function parseCertificate(pem: string, index: number): X509Certificate {
 
 function rsaKey(key: KeyObject, field: string): KeyObject {
   if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') {
-    throw new WechatPayError('INVALID_KEY', `${field} must be an RSA public key`)
+    throw new WechatPayError('INVALID_KEY', `${field} must be an RSA public key`, {
+      field: field.replace(/\[\d+\]$/, ''),
+    })
   }
   return key
 }

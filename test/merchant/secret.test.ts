@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { CredentialsError } from '../../functions/merchant/errors.ts'
+import { parseMerchantSecret } from '../../functions/merchant/secret.ts'
+import { loadPlatformCertificate } from '../helpers/keys.ts'
+import { createTestMerchant, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
+
+const { secret, merchantKeys } = createTestMerchant({ mode: 'both' })
+
+function rejects(value: unknown, field: string | undefined, code = 'SECRET_INVALID') {
+  assert.throws(
+    () => parseMerchantSecret(typeof value === 'string' ? value : JSON.stringify(value)),
+    (error: unknown) => {
+      assert.ok(error instanceof CredentialsError)
+      assert.equal(error.code, code)
+      assert.equal(error.field, field)
+      if (field) assert.match(error.message, new RegExp(field))
+      assert.ok(!error.message.includes('MII'), 'no key material in the message')
+      return true
+    },
+  )
+}
+
+describe('parseMerchantSecret', () => {
+  it('builds a signer and a verifier holding the public key and the certificate', () => {
+    const keys = parseMerchantSecret(JSON.stringify(secret))
+    assert.equal(keys.signer.mchid, secret.mchid)
+    assert.deepEqual(keys.verifier.serials, [PUBLIC_KEY_ID, loadPlatformCertificate().serialNo])
+  })
+
+  it('accepts the public key alone, certificates alone and a PKCS#1 key', () => {
+    assert.ok(parseMerchantSecret(createTestMerchant({ mode: 'public_key' }).secretString))
+    assert.ok(parseMerchantSecret(createTestMerchant({ mode: 'certificate' }).secretString))
+    assert.ok(
+      parseMerchantSecret(JSON.stringify({ ...secret, merchant_private_key: merchantKeys.privatePkcs1Pem })),
+    )
+  })
+
+  it('rejects text that is not a JSON object', () => {
+    rejects('not json', undefined, 'SECRET_MALFORMED')
+    rejects('[1]', undefined, 'SECRET_MALFORMED')
+  })
+
+  for (const field of ['mchid', 'merchant_serial_no', 'merchant_private_key'] as const) {
+    it(`names a missing ${field}`, () => {
+      const { [field]: _, ...rest } = secret
+      rejects(rest, field)
+    })
+    it(`names a ${field} that is not a string`, () => rejects({ ...secret, [field]: 42 }, field))
+  }
+
+  it('names a bad mchid, serial or key', () => {
+    rejects({ ...secret, mchid: 'abc' }, 'mchid')
+    rejects({ ...secret, merchant_serial_no: 'xyz' }, 'merchant_serial_no')
+    rejects({ ...secret, merchant_private_key: merchantKeys.publicPem }, 'merchant_private_key')
+    rejects(
+      { ...secret, merchant_private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' },
+      'merchant_private_key',
+    )
+  })
+
+  it('needs a verification key and names it', () => {
+    const {
+      wechatpay_public_key: _,
+      wechatpay_public_key_id: __,
+      platform_certificates: ___,
+      ...signing
+    } = secret
+    rejects(signing, 'wechatpay_public_key')
+  })
+
+  it('needs both halves of the public key pair', () => {
+    rejects({ ...secret, wechatpay_public_key_id: undefined }, 'wechatpay_public_key_id')
+    rejects({ ...secret, wechatpay_public_key: undefined }, 'wechatpay_public_key')
+  })
+
+  it('names a bad public key, key id or certificate list', () => {
+    rejects({ ...secret, wechatpay_public_key: merchantKeys.privatePem }, 'wechatpay_public_key')
+    rejects({ ...secret, wechatpay_public_key_id: 'KEY1' }, 'wechatpay_public_key_id')
+    rejects({ ...secret, platform_certificates: 'PEM' }, 'platform_certificates')
+    rejects({ ...secret, platform_certificates: [] }, 'platform_certificates')
+    rejects(
+      { ...secret, platform_certificates: ['-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----'] },
+      'wechatpay_public_key',
+    )
+  })
+})
