@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict'
+import { describe, it, type TestContext } from 'node:test'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { createCredentialStore } from '../../functions/merchant/credentials.ts'
+import { CredentialsError } from '../../functions/merchant/errors.ts'
+import type { MerchantKeys } from '../../functions/merchant/secret.ts'
+import { type SecretsManagerErrorName, startSecretsManager } from '../../infra/local/secrets-manager.ts'
+import { createTestMerchant } from '../helpers/merchant.ts'
+
+const SECRET = 'payscore/merchant'
+
+/** A store over the real SDK and the stand-in; `build` counts how often a version is parsed. */
+async function setUp(
+  t: TestContext,
+  options: { ttlMs?: number; secret?: string; maxAttempts?: number } = {},
+) {
+  const merchant = createTestMerchant()
+  const sm = await startSecretsManager({ secrets: { [SECRET]: options.secret ?? merchant.secretString } })
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: sm.url,
+    maxAttempts: options.maxAttempts ?? 1,
+  })
+  let now = 1_000_000
+  const builds: MerchantKeys[] = []
+  const stale: CredentialsError[] = []
+  const store = createCredentialStore({
+    secretId: SECRET,
+    secretsManager: client,
+    build: (keys) => {
+      builds.push(keys)
+      return keys
+    },
+    ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+    clock: () => now,
+    onStale: (error) => stale.push(error),
+  })
+  t.after(async () => {
+    client.destroy()
+    await sm.close()
+  })
+  const gets = () => sm.calls.filter((call) => call.operation === 'GetSecretValue').length
+  return { sm, store, builds, stale, gets, merchant, advance: (ms: number) => (now += ms) }
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string, field?: string) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof CredentialsError, String(error))
+    assert.equal(error.code, code)
+    assert.equal(error.field, field)
+    return true
+  })
+}
+
+describe('credential store', () => {
+  it('fetches once and serves warm calls from the cache within the TTL', async (t) => {
+    const { store, builds, gets, advance } = await setUp(t)
+    const first = await store.get()
+    advance(299_999)
+    assert.equal(await store.get(), first)
+    assert.equal(gets(), 1)
+    assert.equal(builds.length, 1)
+    assert.equal(first.value.signer.mchid, '1900000100')
+  })
+
+  it('shares one fetch among many callers that start at once', async (t) => {
+    const { sm, store, gets } = await setUp(t)
+    sm.delayMs = 50
+    const merchants = await Promise.all(Array.from({ length: 25 }, () => store.get()))
+    assert.equal(gets(), 1)
+    assert.equal(new Set(merchants).size, 1)
+  })
+
+  it('fetches again after the TTL and parses only when the version changed', async (t) => {
+    const { sm, store, builds, gets, advance, merchant } = await setUp(t, { ttlMs: 1000 })
+    const first = await store.get()
+    advance(1000)
+    assert.equal(await store.get(), first, 'same version: same merchant, not parsed again')
+    assert.equal(gets(), 2)
+    assert.equal(builds.length, 1)
+    const rotated = createTestMerchant()
+    sm.putSecret(SECRET, rotated.secretString)
+    advance(1000)
+    const second = await store.get()
+    assert.notEqual(second.version, first.version)
+    assert.equal(builds.length, 2)
+    assert.notEqual(merchant.secretString, rotated.secretString)
+  })
+
+  it('refresh fetches a rotated secret at once, and only once for many callers', async (t) => {
+    const { sm, store, gets } = await setUp(t)
+    const first = await store.get()
+    sm.putSecret(SECRET, createTestMerchant().secretString)
+    const fresh = await Promise.all([store.refresh(first), store.refresh(first), store.refresh(first)])
+    assert.equal(gets(), 2)
+    assert.notEqual(fresh[0]!.version, first.version)
+    assert.equal(
+      await store.refresh(first),
+      fresh[0],
+      'a later refresh of the stale version reuses the new one',
+    )
+    assert.equal(gets(), 2)
+  })
+
+  it('serves the cached version when a refetch fails transiently, and tells', async (t) => {
+    const { sm, store, stale, advance } = await setUp(t, { ttlMs: 1000 })
+    const first = await store.get()
+    sm.fail({ error: 'ThrottlingException', times: 1 })
+    advance(1000)
+    assert.equal(await store.get(), first)
+    assert.equal(stale[0]?.code, 'SECRET_UNAVAILABLE')
+  })
+
+  const faults: Array<[SecretsManagerErrorName, string]> = [
+    ['ResourceNotFoundException', 'SECRET_NOT_FOUND'],
+    ['AccessDeniedException', 'SECRET_ACCESS_DENIED'],
+    ['DecryptionFailure', 'SECRET_ACCESS_DENIED'],
+    ['ThrottlingException', 'SECRET_UNAVAILABLE'],
+    ['InternalServiceError', 'SECRET_UNAVAILABLE'],
+  ]
+  for (const [fault, code] of faults) {
+    it(`turns ${fault} into ${code} and does not cache the failure`, async (t) => {
+      const { sm, store, gets } = await setUp(t)
+      sm.fail({ error: fault, times: 1 })
+      await rejectsWith(store.get(), code)
+      assert.ok(await store.get(), 'the next call fetches again and succeeds')
+      assert.equal(gets(), 2)
+    })
+  }
+
+  it('names the field of a malformed secret', async (t) => {
+    const { secret } = createTestMerchant()
+    const { store } = await setUp(t, { secret: JSON.stringify({ ...secret, merchant_private_key: 'nope' }) })
+    await rejectsWith(store.get(), 'SECRET_INVALID', 'merchant_private_key')
+  })
+
+  it('rejects a SecretString that is not JSON', async (t) => {
+    const { store } = await setUp(t, { secret: '{not json' })
+    await rejectsWith(store.get(), 'SECRET_MALFORMED')
+  })
+})
