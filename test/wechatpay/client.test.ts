@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { describe, it } from 'node:test'
+import { WechatPayError, type WechatPayErrorCode } from '../../functions/wechatpay/errors.ts'
+import { parseAuthorizationHeader } from '../../functions/wechatpay/message.ts'
+import { queryByCode, terminateByCode } from '../../functions/wechatpay/operations.ts'
+import { VERSION } from '../../functions/wechatpay/version.ts'
+import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
+import { createTestMerchant, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
+import { clientFor, inSeconds, startSimulator } from '../helpers/wechatpay.ts'
+
+const merchant = createTestMerchant()
+const request = {
+  authorizationCode: 'code_A-1*',
+  serviceId: '500001',
+  subMchid: '1900000109',
+  reason: '用户申请解除授权',
+}
+const deadline = () => ({ deadline: inSeconds(10) })
+
+/** A loopback port with nothing listening: connections to it are refused. */
+async function closedPort() {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return `http://127.0.0.1:${port}`
+}
+
+async function rejectsWith(promise: Promise<unknown>, expected: Partial<WechatPayError>) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof WechatPayError, String(error))
+    for (const [key, value] of Object.entries(expected))
+      assert.deepEqual(error[key as keyof WechatPayError], value, key)
+    return true
+  })
+}
+
+describe('client: terminate and query', () => {
+  it('sends exactly the signed bytes WeChat expects and accepts the verified 204', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    const result = await terminateByCode(clientFor(merchant, simulator.url), request, deadline())
+    assert.equal(result.status, 204)
+    assert.equal(result.attempts, 1)
+    assert.match(result.requestId ?? '', /\w+/)
+    const [sent] = simulator.requests
+    assert.equal(sent?.method, 'POST')
+    assert.equal(sent?.url, '/v3/payscore/partner/permissions/authorization-code/code_A-1*/terminate')
+    assert.equal(sent?.body, '{"service_id":"500001","sub_mchid":"1900000109","reason":"用户申请解除授权"}')
+    assert.equal(sent?.headers.accept, 'application/json')
+    assert.equal(sent?.headers['content-type'], 'application/json')
+    assert.match(
+      String(sent?.headers['user-agent']),
+      new RegExp(`^payscore-terminate/${VERSION.replaceAll('.', '\\.')} `),
+    )
+    assert.equal(sent?.headers['wechatpay-serial'], PUBLIC_KEY_ID)
+    assert.equal(simulator.state('code_A-1*'), 'UNAVAILABLE')
+  })
+
+  it('verifies with a platform certificate and then sends no Wechatpay-Serial', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    await terminateByCode(clientFor(merchant, simulator.url, { mode: 'certificate' }), request, deadline())
+    assert.equal(simulator.requests[0]?.headers['wechatpay-serial'], undefined)
+  })
+
+  it('queries the verified authorization state with the signed query string', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    const client = clientFor(merchant, simulator.url)
+    assert.equal((await queryByCode(client, request, deadline())).authorizationState, 'AVAILABLE')
+    await terminateByCode(client, request, deadline())
+    assert.equal((await queryByCode(client, request, deadline())).authorizationState, 'UNAVAILABLE')
+    assert.equal(
+      simulator.requests[0]?.url,
+      '/v3/payscore/partner/permissions/authorization-code/code_A-1*?service_id=500001&sub_mchid=1900000109',
+    )
+    assert.equal(simulator.requests[0]?.body, '')
+  })
+
+  it('refuses a code outside WeChat rule before sending anything', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    for (const code of ['../../v3/x', 'a/b', 'a%2Fb', 'a?b', '', 'x'.repeat(33)]) {
+      await rejectsWith(
+        terminateByCode(
+          clientFor(merchant, simulator.url),
+          { ...request, authorizationCode: code },
+          deadline(),
+        ),
+        {
+          code: 'INVALID_PARAMETER',
+        },
+      )
+    }
+    assert.equal(simulator.requests.length, 0)
+  })
+})
+
+describe('client: retries', () => {
+  it('retries a 500 and signs the retry afresh (new nonce and signature)', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'server_error', times: 1 })
+    const result = await terminateByCode(clientFor(merchant, simulator.url), request, deadline())
+    assert.equal(result.attempts, 2)
+    const [first, second] = simulator.requests.map((sent) =>
+      parseAuthorizationHeader(String(sent.headers.authorization)),
+    )
+    assert.ok(first && second)
+    assert.notEqual(first.nonce, second.nonce)
+    assert.notEqual(first.signature, second.signature)
+    assert.equal(
+      simulator.requests[0]?.body,
+      simulator.requests[1]?.body,
+      'the same parameters, as WeChat asks',
+    )
+  })
+
+  for (const fault of ['rate_limited', 'unavailable', 'server_error'] as const) {
+    it(`gives up on ${fault} after the attempts and reports WeChat's answer`, async (t) => {
+      const simulator = await startSimulator(t, merchant)
+      simulator.inject({ fault })
+      const status = { rate_limited: 429, unavailable: 503, server_error: 500 }[fault]
+      await rejectsWith(terminateByCode(clientFor(merchant, simulator.url), request, deadline()), {
+        code: 'HTTP_ERROR',
+        status,
+        attempts: 3,
+      })
+      assert.equal(simulator.requests.length, 3)
+    })
+  }
+
+  it('does not retry a 4xx and parses it into status, code, message, detail and Request-ID', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'unfinished_orders' })
+    await assert.rejects(
+      terminateByCode(clientFor(merchant, simulator.url), request, deadline()),
+      (error: WechatPayError) => {
+        assert.equal(error.code, 'HTTP_ERROR')
+        assert.equal(error.status, 400)
+        assert.equal(error.wechatCode, 'INVALID_REQUEST')
+        assert.equal(error.wechatMessage, '存在未完成订单')
+        assert.match(error.requestId ?? '', /\w+/)
+        assert.equal(error.attempts, 1)
+        return true
+      },
+    )
+  })
+
+  it('carries PARAM_ERROR detail through', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    await assert.rejects(
+      terminateByCode(clientFor(merchant, simulator.url), { ...request, reason: 'a\u0001' }, deadline()),
+      (error: WechatPayError) => {
+        assert.equal(error.wechatCode, 'PARAM_ERROR')
+        assert.ok(error.detail && typeof error.detail === 'object')
+        return true
+      },
+    )
+  })
+
+  it('retries a reset connection', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'reset', times: 1 })
+    assert.equal((await terminateByCode(clientFor(merchant, simulator.url), request, deadline())).attempts, 2)
+  })
+
+  it('fails over to the backup host when the primary refuses connections', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    const client = clientFor(merchant, await closedPort(), { backupUrl: simulator.url })
+    const result = await terminateByCode(client, request, deadline())
+    assert.equal(result.attempts, 2)
+    assert.equal(simulator.requests.length, 1)
+  })
+
+  it('without a backup host, a refused connection ends in NETWORK after every attempt', async () => {
+    await rejectsWith(terminateByCode(clientFor(merchant, await closedPort()), request, deadline()), {
+      code: 'NETWORK',
+      attempts: 3,
+    })
+  })
+})
+
+describe('client: deadline and timeouts', () => {
+  it('sends nothing when the deadline leaves no time', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    await rejectsWith(
+      terminateByCode(clientFor(merchant, simulator.url), request, { deadline: Date.now() + 10 }),
+      {
+        code: 'DEADLINE_EXCEEDED',
+        attempts: 0,
+      },
+    )
+    assert.equal(simulator.requests.length, 0)
+  })
+
+  it('times out an attempt and does not resend a POST that may have arrived', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'slow' })
+    const client = clientFor(merchant, simulator.url, { attemptTimeoutMs: 200 })
+    await rejectsWith(terminateByCode(client, request, deadline()), { code: 'TIMEOUT', attempts: 1 })
+    assert.equal(simulator.requests.length, 1)
+  })
+
+  it('retries a timed-out query (GET is safe to repeat)', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'slow', endpoint: 'query', times: 1 })
+    const client = clientFor(merchant, simulator.url, { attemptTimeoutMs: 200 })
+    const result = await queryByCode(client, request, deadline())
+    assert.equal(result.attempts, 2)
+  })
+
+  it('stops retrying before the deadline and returns the last real answer', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'unavailable' })
+    const client = clientFor(merchant, simulator.url, {
+      baseDelayMs: 400,
+      maxAttempts: 10,
+      minAttemptMs: 100,
+    })
+    const end = Date.now() + 1_000
+    await rejectsWith(terminateByCode(client, request, { deadline: end }), {
+      code: 'HTTP_ERROR',
+      status: 503,
+    })
+    assert.ok(Date.now() <= end, 'answered before the deadline')
+    assert.ok(simulator.requests.length >= 2 && simulator.requests.length < 10)
+  })
+})
+
+describe('client: verification', () => {
+  const cases: Array<[Fault, WechatPayErrorCode]> = [
+    ['unsigned', 'MISSING_HEADERS'],
+    ['bad_signature', 'BAD_SIGNATURE'],
+    ['signtest', 'SIGNTEST_PROBE'],
+    ['skewed_timestamp', 'TIMESTAMP_SKEW'],
+    ['unknown_serial', 'UNKNOWN_SERIAL'],
+  ]
+  for (const [fault, code] of cases) {
+    it(`never accepts a 204 with ${fault}: ${code}, with status and Request-ID`, async (t) => {
+      const simulator = await startSimulator(t, merchant)
+      simulator.inject({ fault })
+      await rejectsWith(terminateByCode(clientFor(merchant, simulator.url), request, deadline()), {
+        code,
+        status: 204,
+        attempts: 1,
+      })
+    })
+  }
+
+  it('fails verification when WeChat signs with a key we do not hold', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    await rejectsWith(terminateByCode(clientFor(createTestMerchant(), simulator.url), request, deadline()), {
+      code: 'HTTP_ERROR',
+      status: 401,
+    })
+    const stranger = createTestMerchant()
+    const other = await startSimulator(t, { ...merchant, wechatpayKeys: stranger.wechatpayKeys })
+    await rejectsWith(terminateByCode(clientFor(merchant, other.url), request, deadline()), {
+      code: 'BAD_SIGNATURE',
+    })
+  })
+})
+
+describe('client: configuration', () => {
+  for (const url of ['https://api.mch.weixin.qq.com/prefix', 'ftp://x', 'not a url', 'https://user@host']) {
+    it(`refuses the base URL ${url}`, () => {
+      assert.throws(() => clientFor(merchant, url), { code: 'INVALID_CONFIG' })
+    })
+  }
+})
+
+describe('version', () => {
+  it('names the package.json version in the User-Agent', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string
+    }
+    assert.equal(VERSION, pkg.version)
+  })
+})
