@@ -119,6 +119,10 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
     clearFaults: () => faults.clear(),
     state: (code) => authorizations.state(code),
     setState: (code, state) => authorizations.setState(code, state),
+    trustMerchant: (merchant) => {
+      const index = options.merchants.findIndex((known) => known.mchid === merchant.mchid)
+      options.merchants.splice(index === -1 ? options.merchants.length : index, 1, merchant)
+    },
     reset() {
       requests.length = 0
       faults.reset()

@@ -74,6 +74,8 @@ export interface WechatPaySimulator {
   clearFaults(): void
   state(code: string): AuthorizationState | undefined
   setState(code: string, state: AuthorizationState): void
+  /** Key rotation: from now on trust this merchant's key (and serial) instead of the one it had. */
+  trustMerchant(merchant: SimulatorMerchant): void
   /** forget requests, faults, states */
   reset(): void
   /** closes the server AND all open sockets, and cancels pending 'slow' answers */

@@ -1,0 +1,62 @@
+import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL } from '../wechatpay/client.ts'
+
+/** Everything the functions read from the environment, checked once. Documented in the README. */
+export interface Config {
+  merchantSecretId: string
+  secretTtlMs: number
+  wechatpayBaseUrl: string
+  /** null: failover disabled (WECHATPAY_BACKUP_URL set to the empty string). */
+  wechatpayBackupUrl: string | null
+  maxAttempts: number
+  attemptTimeoutMs: number
+  /** Kept back from Lambda's remaining time so the function can answer before it is killed. */
+  deadlineMarginMs: number
+  queueConcurrency: number
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  readonly variable: string
+
+  constructor(variable: string, message: string) {
+    super(message)
+    this.variable = variable
+  }
+}
+
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const merchantSecretId = env.MERCHANT_SECRET_ID?.trim()
+  if (!merchantSecretId) {
+    throw new ConfigError(
+      'MERCHANT_SECRET_ID',
+      'MERCHANT_SECRET_ID must name the merchant secret (name or ARN)',
+    )
+  }
+  const backup = env.WECHATPAY_BACKUP_URL
+  return {
+    merchantSecretId,
+    secretTtlMs: integer(env, 'SECRET_TTL_SECONDS', 300, 0, 86_400) * 1000,
+    wechatpayBaseUrl: env.WECHATPAY_BASE_URL || DEFAULT_BASE_URL,
+    wechatpayBackupUrl: backup === undefined ? DEFAULT_BACKUP_URL : backup.trim() || null,
+    maxAttempts: integer(env, 'WECHATPAY_MAX_ATTEMPTS', 3, 1, 10),
+    attemptTimeoutMs: integer(env, 'WECHATPAY_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
+    deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 1_000, 0, 60_000),
+    queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 10),
+  }
+}
+
+function integer(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+) {
+  const text = env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got "${text}"`)
+  }
+  return value
+}

@@ -1,0 +1,72 @@
+import { Logger } from '@aws-lambda-powertools/logger'
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import type { Outcome } from '../terminate/outcome.ts'
+import type { WechatPayError } from '../wechatpay/errors.ts'
+
+/**
+ * Structured JSON logs and EMF metrics (Powertools), service `payscore-terminate`, namespace
+ * `PayscoreTerminate` (the dashboard and alarms read it). Log level: POWERTOOLS_LOG_LEVEL.
+ */
+export const logger = new Logger({ serviceName: 'payscore-terminate' })
+export const metrics = new Metrics({ namespace: 'PayscoreTerminate', serviceName: 'payscore-terminate' })
+
+/**
+ * Authorization codes identify a user's authorization: logs keep a quarter of each end, at most 4
+ * characters, enough to correlate with the caller's records and not enough to reuse.
+ */
+export function maskCode(code: unknown): string {
+  if (typeof code !== 'string') return '[not a string]'
+  const shown = Math.min(4, Math.floor(code.length / 4))
+  return shown === 0
+    ? '*'.repeat(code.length)
+    : `${code.slice(0, shown)}${'*'.repeat(code.length - 2 * shown)}${code.slice(-shown)}`
+}
+
+const VERIFICATION_CODES = new Set([
+  'MISSING_HEADERS',
+  'TIMESTAMP_SKEW',
+  'UNKNOWN_SERIAL',
+  'BAD_SIGNATURE',
+  'SIGNTEST_PROBE',
+])
+
+/** Called for every WeChat Pay error the use case meets; verification failures are what alarms watch. */
+export function observeWechatPayError(error: WechatPayError, during: 'terminate' | 'query') {
+  const fields = {
+    during,
+    error_code: error.code,
+    wechatpay_status: error.status,
+    wechatpay_code: error.wechatCode,
+    request_id: error.requestId,
+  }
+  if (VERIFICATION_CODES.has(error.code)) {
+    metrics.addMetric('VerificationFailures', MetricUnit.Count, 1)
+    logger.warn('WeChat Pay response failed verification', fields)
+  } else {
+    logger.info('WeChat Pay call did not succeed', fields)
+  }
+}
+
+/** One line and one set of metrics per termination. */
+export function reportOutcome(result: Outcome, latencyMs: number) {
+  const single = metrics.singleMetric()
+  single.addDimension('outcome', result.outcome)
+  single.addMetric('Outcome', MetricUnit.Count, 1)
+  metrics.addMetric('WechatPayLatency', MetricUnit.Milliseconds, latencyMs)
+  if (result.attempts > 1) metrics.addMetric('Retries', MetricUnit.Count, result.attempts - 1)
+  const line =
+    result.outcome === 'terminated' || result.outcome === 'already_terminated' ? logger.info : logger.warn
+  line.call(logger, 'termination finished', {
+    outcome: result.outcome,
+    authorization_code: maskCode(result.authorization_code),
+    service_id: result.service_id,
+    sub_mchid: result.sub_mchid,
+    wechatpay_status: result.wechatpay.status,
+    wechatpay_code: result.wechatpay.code,
+    wechatpay_message: result.wechatpay.message,
+    request_id: result.wechatpay.request_id,
+    authorization_state: result.wechatpay.authorization_state,
+    attempts: result.attempts,
+    latency_ms: Math.round(latencyMs),
+  })
+}

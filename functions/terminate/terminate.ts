@@ -1,0 +1,137 @@
+import type { CredentialStore, Merchant } from '../merchant/credentials.ts'
+import type { WechatPayClient } from '../wechatpay/client.ts'
+import { WechatPayError } from '../wechatpay/errors.ts'
+import { type AuthorizationRef, queryByCode, terminateByCode } from '../wechatpay/operations.ts'
+import { dispositionOf, type Outcome, type OutcomeKind, outcome, type WechatPayFacts } from './outcome.ts'
+import type { TerminateInput } from './request.ts'
+
+export interface TerminateContext {
+  /** Epoch milliseconds by which every WeChat call must have ended. */
+  deadline: number
+  merchants: CredentialStore<WechatPayClient>
+  /** Told of every WeChat Pay error met on the way (verification failures, retries, refreshes), for logs and metrics. */
+  observe?: (error: WechatPayError, during: 'terminate' | 'query') => void
+}
+
+/** Codes meaning a 2xx arrived but could not be trusted. */
+const UNVERIFIED = new Set([
+  'MISSING_HEADERS',
+  'TIMESTAMP_SKEW',
+  'UNKNOWN_SERIAL',
+  'BAD_SIGNATURE',
+  'SIGNTEST_PROBE',
+])
+/** Codes meaning the request may have reached WeChat with no answer we could read. */
+const UNANSWERED = new Set(['NETWORK', 'TIMEOUT', 'DEADLINE_EXCEEDED', 'BAD_RESPONSE'])
+
+/**
+ * Terminates one authorization and says exactly what happened. Never `terminated` without a verified
+ * answer: a 204 that verifies, or a verified query showing the authorization is no longer AVAILABLE.
+ * Credential problems are thrown as CredentialsError (before anything is sent to WeChat).
+ */
+export async function terminateAuthorization(
+  input: TerminateInput,
+  context: TerminateContext,
+): Promise<Outcome> {
+  let merchant = await context.merchants.get()
+  let attempts = 0
+  for (let refreshed = false; ; refreshed = true) {
+    try {
+      const answer = await terminateByCode(merchant.value, toRequest(input), context)
+      return outcome(
+        'terminated',
+        input,
+        { status: answer.status, requestId: answer.requestId },
+        attempts + answer.attempts,
+      )
+    } catch (error) {
+      if (!(error instanceof WechatPayError)) throw error
+      context.observe?.(error, 'terminate')
+      attempts += error.attempts ?? 0
+      const facts: WechatPayFacts = {
+        status: error.status,
+        code: error.wechatCode,
+        message: error.wechatMessage,
+        requestId: error.requestId,
+      }
+      if (error.code === 'HTTP_ERROR' && error.status !== undefined) {
+        const disposition = dispositionOf(error.status, error.wechatCode)
+        if (disposition === 'refresh_credentials') {
+          if (refreshed) return outcome('failed', input, facts, attempts)
+          const fresh = await rotatedMerchant(context.merchants, merchant)
+          if (!fresh) return outcome('failed', input, facts, attempts)
+          merchant = fresh
+          continue
+        }
+        if (disposition === 'settle')
+          return settle(input, merchant, context, facts, attempts, 'already_terminated', 'rejected')
+        return outcome(disposition, input, facts, attempts)
+      }
+      if (UNVERIFIED.has(error.code)) {
+        return settle(input, merchant, context, facts, attempts, 'terminated', 'retryable', true)
+      }
+      if (UNANSWERED.has(error.code) && attempts > 0) {
+        return settle(input, merchant, context, facts, attempts, 'terminated', 'retryable')
+      }
+      return outcome(
+        UNANSWERED.has(error.code) ? 'retryable' : 'failed',
+        input,
+        { ...facts, code: facts.code ?? error.code },
+        attempts,
+      )
+    }
+  }
+}
+
+/** A refreshed merchant with another secret version, or undefined when the secret did not change. */
+async function rotatedMerchant(
+  merchants: CredentialStore<WechatPayClient>,
+  stale: Merchant<WechatPayClient>,
+) {
+  const fresh = await merchants.refresh(stale)
+  return fresh.version === stale.version ? undefined : fresh
+}
+
+/**
+ * Asks the verified query what became of the authorization. `gone` when it is no longer AVAILABLE,
+ * `available` when it still is; a query that fails leaves the event retryable, and one whose answers
+ * never verify means our verification keys are wrong (`failed`).
+ */
+async function settle(
+  input: TerminateInput,
+  merchant: Merchant<WechatPayClient>,
+  context: TerminateContext,
+  facts: WechatPayFacts,
+  attempts: number,
+  gone: OutcomeKind,
+  available: OutcomeKind,
+  afterUnverified = false,
+): Promise<Outcome> {
+  try {
+    const { authorizationState, requestId } = await queryByCode(merchant.value, toRef(input), context)
+    const kind = authorizationState === 'AVAILABLE' ? available : gone
+    return outcome(
+      kind,
+      input,
+      { ...facts, requestId: facts.requestId ?? requestId, authorizationState },
+      attempts,
+    )
+  } catch (error) {
+    if (!(error instanceof WechatPayError)) throw error
+    context.observe?.(error, 'query')
+    const neverVerifies = afterUnverified && UNVERIFIED.has(error.code)
+    return outcome(neverVerifies ? 'failed' : 'retryable', input, facts, attempts)
+  }
+}
+
+function toRef(input: TerminateInput): AuthorizationRef {
+  return {
+    authorizationCode: input.authorization_code,
+    serviceId: input.service_id,
+    subMchid: input.sub_mchid,
+  }
+}
+
+function toRequest(input: TerminateInput) {
+  return { ...toRef(input), reason: input.reason }
+}

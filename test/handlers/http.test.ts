@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import type { Outcome } from '../../functions/terminate/outcome.ts'
+import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
+import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
+
+let stack: Stack
+let handler: (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
+
+before(async () => {
+  stack = await startStack()
+  ;({ handler } = (await import('../../functions/http.ts')) as unknown as { handler: typeof handler })
+})
+after(() => stack.close())
+
+async function post(
+  code: string | undefined,
+  body: unknown = VALID,
+  options: { base64?: boolean; raw?: boolean } = {},
+) {
+  const response = await handler(httpEvent(code, body, options), lambdaContext())
+  return {
+    ...response,
+    json: JSON.parse(String(response.body)) as Outcome & {
+      error?: { code: string; message: string; issues: Array<{ path: string; message: string }> }
+    },
+  }
+}
+
+/** Requests the simulator saw for a code: the proof that bad input costs no call. */
+const sentFor = (code: string) =>
+  stack.simulator.requests.filter((request) => request.url.includes(encodeURIComponent(code))).length
+
+describe('HTTP API: outcomes', () => {
+  it('terminates a new authorization: 200 and the outcome JSON', async () => {
+    const code = freshCode()
+    const response = await post(code)
+    assert.equal(response.statusCode, 200)
+    assert.equal(response.headers?.['content-type'], 'application/json')
+    assert.deepEqual(response.json, {
+      outcome: 'terminated',
+      authorization_code: code,
+      service_id: VALID.service_id,
+      sub_mchid: VALID.sub_mchid,
+      wechatpay: {
+        status: 204,
+        code: null,
+        message: null,
+        request_id: response.json.wechatpay.request_id,
+        authorization_state: null,
+      },
+      attempts: 1,
+    })
+    assert.match(String(response.json.wechatpay.request_id), /\w+/)
+    assert.equal(stack.simulator.state(code), 'UNAVAILABLE')
+  })
+
+  it('answers the same code again with 200 already_terminated and the state', async () => {
+    const code = freshCode()
+    await post(code)
+    const response = await post(code)
+    assert.equal(response.statusCode, 200)
+    assert.equal(response.json.outcome, 'already_terminated')
+    assert.equal(response.json.wechatpay.status, 400)
+    assert.equal(response.json.wechatpay.code, 'INVALID_REQUEST')
+    assert.equal(response.json.wechatpay.authorization_state, 'UNAVAILABLE')
+  })
+
+  it('accepts a base64-encoded body', async () => {
+    const response = await post(freshCode(), VALID, { base64: true })
+    assert.equal(response.json.outcome, 'terminated')
+  })
+
+  const cases: Array<[string, number, Partial<Outcome>, Partial<Outcome['wechatpay']>?]> = [
+    ['SIM_NOTEXIST', 422, { outcome: 'rejected', attempts: 1 }, { status: 404, code: 'ORDER_NOT_EXIST' }],
+    [
+      'SIM_ORDERS',
+      422,
+      { outcome: 'rejected' },
+      { code: 'INVALID_REQUEST', message: '存在未完成订单', authorization_state: 'AVAILABLE' },
+    ],
+    ['SIM_NOAUTH', 502, { outcome: 'failed' }, { status: 403, code: 'NO_AUTH' }],
+    ['SIM_BADSIG_ALL', 502, { outcome: 'failed' }, { status: 204 }],
+    ['SIM_503', 503, { outcome: 'retryable', attempts: 3 }, { status: 503, code: 'SYSTEM_ERROR' }],
+    ['SIM_429', 503, { outcome: 'retryable', attempts: 3 }, { status: 429, code: 'FREQUENCY_LIMITED' }],
+    ['SIM_FLAKY2', 200, { outcome: 'terminated', attempts: 3 }, { status: 204 }],
+    [
+      'SIM_BADSIG',
+      200,
+      { outcome: 'terminated', attempts: 1 },
+      { status: 204, authorization_state: 'UNAVAILABLE' },
+    ],
+    ['SIM_UNSIGNED', 200, { outcome: 'terminated' }, { authorization_state: 'UNAVAILABLE' }],
+    ['SIM_SIGNTEST', 200, { outcome: 'terminated' }, { authorization_state: 'UNAVAILABLE' }],
+    ['SIM_SKEW', 200, { outcome: 'terminated' }, { authorization_state: 'UNAVAILABLE' }],
+    ['SIM_SERIAL', 200, { outcome: 'terminated' }, { authorization_state: 'UNAVAILABLE' }],
+    ['SIM_TERMINATED', 200, { outcome: 'already_terminated' }, { authorization_state: 'UNAVAILABLE' }],
+    ['SIM_UNBOUND', 200, { outcome: 'already_terminated' }, { authorization_state: 'UNBINDUSER' }],
+    ['SIM_RESET', 503, { outcome: 'retryable', attempts: 3 }, { status: null }],
+    [
+      'SIM_SLOW',
+      503,
+      { outcome: 'retryable', attempts: 1 },
+      { status: null, authorization_state: 'AVAILABLE' },
+    ],
+  ]
+  for (const [prefix, status, expected, wechatpay = {}] of cases) {
+    it(`${prefix}: ${status} ${expected.outcome}`, async () => {
+      const response = await post(freshCode(prefix))
+      assert.equal(response.statusCode, status)
+      assert.deepEqual(
+        { ...response.json, ...expected, wechatpay: { ...response.json.wechatpay, ...wechatpay } },
+        response.json,
+      )
+      if (status === 503) assert.equal(response.headers?.['retry-after'], '5')
+    })
+  }
+
+  it('never says terminated when every answer fails verification', async () => {
+    const code = freshCode('SIM_BADSIG_ALL')
+    const response = await post(code)
+    assert.equal(response.json.outcome, 'failed')
+    assert.equal(
+      stack.simulator.state(code),
+      'UNAVAILABLE',
+      'WeChat did terminate, but we could not prove it',
+    )
+  })
+})
+
+describe('HTTP API: invalid input costs no call', () => {
+  const invalid: Array<[string, string | undefined, unknown, string[]]> = [
+    ['an empty body', freshCode(), {}, ['service_id', 'sub_mchid', 'reason']],
+    ['a 51-character reason', freshCode(), { ...VALID, reason: 'x'.repeat(51) }, ['reason']],
+    ['an emoji in the reason', freshCode(), { ...VALID, reason: '再见😀' }, ['reason']],
+    ['a control character in the reason', freshCode(), { ...VALID, reason: 'a\u0007' }, ['reason']],
+    ['a numeric service_id', freshCode(), { ...VALID, service_id: 500001 }, ['service_id']],
+    ['letters in sub_mchid', freshCode(), { ...VALID, sub_mchid: '19x' }, ['sub_mchid']],
+    ['a 33-character code', 'a'.repeat(33), VALID, ['authorization_code']],
+    ['a code with ..', '..', VALID, ['authorization_code']],
+    ['a code with a slash', 'a/b', VALID, ['authorization_code']],
+    ['a code with %2F', 'a%2Fb', VALID, ['authorization_code']],
+    ['a code with ?', 'a?x=1', VALID, ['authorization_code']],
+    ['a code with a space', 'a b', VALID, ['authorization_code']],
+    ['no code at all', undefined, VALID, ['authorization_code']],
+  ]
+  for (const [name, code, body, paths] of invalid) {
+    it(`400 for ${name}, naming ${paths.join(', ')}`, async () => {
+      const before = stack.simulator.requests.length
+      const response = await post(code, body)
+      assert.equal(response.statusCode, 400)
+      assert.equal(response.json.error?.code, 'INVALID_REQUEST')
+      assert.deepEqual(
+        response.json.error?.issues.map((issue) => issue.path),
+        paths,
+      )
+      assert.equal(stack.simulator.requests.length, before)
+    })
+  }
+
+  for (const [name, raw] of [
+    ['a body that is not JSON', '{"service_id": '],
+    ['a JSON array', '[1,2]'],
+    ['a JSON string', '"x"'],
+    ['an oversized body', JSON.stringify({ ...VALID, padding: 'x'.repeat(20_000) })],
+  ] as const) {
+    it(`400 for ${name}`, async () => {
+      const before = stack.simulator.requests.length
+      const response = await post(freshCode(), raw, { raw: true })
+      assert.equal(response.statusCode, 400)
+      assert.equal(response.json.error?.code, 'INVALID_REQUEST')
+      assert.equal(stack.simulator.requests.length, before)
+    })
+  }
+
+  it('ignores an authorization_code in the body: the path names the authorization', async () => {
+    const code = freshCode()
+    const response = await post(code, { ...VALID, authorization_code: 'other' })
+    assert.equal(response.json.authorization_code, code)
+    assert.equal(sentFor('other'), 0)
+  })
+})
