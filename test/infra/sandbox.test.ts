@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
+import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
+import { VALID } from '../helpers/stack.ts'
+
+/** Ports the OS picked as free (port 0), released for the sandbox to take. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createServer().listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      return server
+    }),
+  )
+  const ports = servers.map((server) => (server.address() as { port: number }).port)
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  return ports
+}
+
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+let sandbox: Sandbox
+let lambda: LambdaClient
+
+before(async () => {
+  const [http, lambdaPort, wechatpay, secretsManager] = (await freePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ]
+  sandbox = await startSandbox({
+    ports: { http, lambda: lambdaPort, wechatpay, secretsManager },
+    slowDelayMs: 500,
+  })
+  lambda = new LambdaClient({
+    endpoint: sandbox.lambdaUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  })
+})
+after(async () => {
+  lambda?.destroy()
+  await sandbox?.stop()
+})
+
+async function post(code: string) {
+  const response = await fetch(`${sandbox.httpUrl}/v1/authorizations/${code}/terminate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(VALID),
+  })
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  }
+}
+
+describe('npm start: the sandbox stack over real HTTP', () => {
+  it('a new code gives 200 terminated, the same again 200 already_terminated', async () => {
+    const code = `sandbox_${Date.now()}`
+    const first = await post(code)
+    assert.equal(first.status, 200)
+    assert.equal(first.json.outcome, 'terminated')
+    const second = await post(code)
+    assert.equal(second.status, 200)
+    assert.equal(second.json.outcome, 'already_terminated')
+  })
+
+  it('magic codes show the failures: 503 retryable with Retry-After, 422 rejected, 400 invalid', async () => {
+    const retryable = await post(`SIM_503_${Date.now()}`)
+    assert.equal(retryable.status, 503)
+    assert.equal(retryable.headers.get('retry-after'), '5')
+    assert.equal((await post(`SIM_NOTEXIST_${Date.now()}`)).status, 422)
+    assert.equal((await post('a%2Fb')).status, 400)
+  })
+
+  it('the queue function answers an SQS batch with EventBridge events through the Lambda invoke API', async () => {
+    const event = sqsEvent([
+      eventBridgeEnvelope({ ...VALID, authorization_code: `queue_${Date.now()}` }),
+      eventBridgeEnvelope({ ...VALID, authorization_code: `SIM_503_${Date.now()}` }),
+    ])
+    const answer = await lambda.send(
+      new InvokeCommand({ FunctionName: 'payscore-terminate-local-queue', Payload: JSON.stringify(event) }),
+    )
+    const result = JSON.parse(Buffer.from(answer.Payload!).toString()) as {
+      batchItemFailures: Array<{ itemIdentifier: string }>
+    }
+    assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: event.Records[1]!.messageId }])
+  })
+
+  it('stops everything: no process of the group is left', async () => {
+    const pid = sandbox.offline.pid!
+    assert.ok(groupAlive(pid))
+    await sandbox.stop()
+    assert.equal(groupAlive(pid), false)
+  })
+})
