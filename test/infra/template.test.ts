@@ -1,0 +1,857 @@
+/**
+ * The deployable template, checked offline: runs the real `serverless package` (osls +
+ * serverless-esbuild + the local plugins in infra/plugins/) three times, in parallel, each in its own
+ * copy of the service (serverless-esbuild builds in the service folder, which `npm start` and other
+ * tests use), and reads what it wrote:
+ *
+ * - prod: the params `npm run package` passes (the merchant secret ARN only);
+ * - prod + every optional param (KMS key, alarm topic, another maximum concurrency);
+ * - local: the stage `npm start` runs offline, which must still resolve.
+ *
+ * Then asserts the resources and policies issue 4 asks for, validates every resource type and
+ * property name (recursively, through nested property types) against the CloudFormation resource
+ * specification in @aws-cdk/aws-service-spec (offline), and lists the zips.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:payscore-terminate-prod-AbCdEf'
+const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:payscore-alarms'
+const FUNCTIONS = ['http', 'queue', 'invoke'] as const
+const LOGICAL = { http: 'HttpLambdaFunction', queue: 'QueueLambdaFunction', invoke: 'InvokeLambdaFunction' }
+const OUTCOMES = ['terminated', 'already_terminated', 'rejected', 'failed', 'retryable']
+
+type Obj = Record<string, unknown>
+interface Resource {
+  Type: string
+  Properties?: Obj
+  [attribute: string]: unknown
+}
+interface Template {
+  Parameters?: Record<string, Obj>
+  Conditions?: Obj
+  Resources: Record<string, Resource>
+  Outputs?: Obj
+}
+interface Packaged {
+  dir: string
+  out: string
+  template: Template
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Packaging
+
+function run(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Nothing here may reach AWS: no credentials are needed to package, and no metadata probe.
+      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', FORCE_COLOR: '0' },
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      output += chunk
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
+    child.once('error', reject)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) resolve()
+      else reject(new Error(`serverless ${args.slice(1).join(' ')} exited ${code ?? signal}:\n${output}`))
+    })
+  })
+}
+
+async function packageStage(stage: string, params: Record<string, string>): Promise<Packaged> {
+  const dir = await mkdtemp(join(tmpdir(), `payscore-template-${stage}-`))
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'infra']) {
+    await cp(join(ROOT, entry), join(dir, entry), { recursive: true })
+  }
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  const out = join(dir, 'out')
+  await run(
+    [
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'package',
+      '--stage',
+      stage,
+      '--package',
+      out,
+      ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+    ],
+    dir,
+  )
+  const template = JSON.parse(
+    await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template
+  return { dir, out, template }
+}
+
+let prod: Packaged
+let full: Packaged
+let local: Packaged
+
+before(async () => {
+  ;[prod, full, local] = await Promise.all([
+    packageStage('prod', { merchantSecretArn: SECRET_ARN }),
+    packageStage('prod', {
+      merchantSecretArn: SECRET_ARN,
+      merchantSecretKmsKeyArn: KMS_KEY_ARN,
+      alarmTopicArn: TOPIC_ARN,
+      queueMaxConcurrency: '3',
+    }),
+    packageStage('local', {}),
+  ])
+})
+
+after(async () => {
+  for (const packaged of [prod, full, local]) {
+    if (packaged) await rm(packaged.dir, { recursive: true, force: true })
+  }
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Small helpers over the template JSON
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** `value` at `path`, or undefined; numbers index arrays. */
+function at(value: unknown, ...path: (string | number)[]): unknown {
+  let current = value
+  for (const key of path) {
+    if (typeof key === 'number' ? !Array.isArray(current) : !isObj(current)) return undefined
+    current = (current as Record<string | number, unknown>)[key]
+  }
+  return current
+}
+
+function resource(template: Template, id: string): Resource {
+  const found = template.Resources[id]
+  assert.ok(found, `resource ${id} is in the template`)
+  return found
+}
+
+function ofType(template: Template, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type)
+}
+
+const ref = (id: string) => ({ Ref: id })
+/** An Fn::Sub placeholder, `${id}` or `${id.Attribute}`. */
+const sub = (name: string) => `\${${name}}`
+const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] })
+
+/** A Ref to a template Parameter becomes its Default (what `serverless deploy` deploys with). */
+function resolveParameter(template: Template, value: unknown): unknown {
+  const name = at(value, 'Ref')
+  if (typeof name === 'string' && template.Parameters?.[name]) return template.Parameters[name].Default
+  return value
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value]
+}
+
+interface Statement {
+  Sid?: string
+  Effect: string
+  Action: unknown
+  Resource: unknown
+  Condition?: Obj
+}
+
+function roleStatements(template: Template): Statement[] {
+  const roles = ofType(template, 'AWS::IAM::Role')
+  assert.equal(roles.length, 1, 'one execution role')
+  const [, role] = roles[0]!
+  assert.equal(at(role, 'Properties', 'ManagedPolicyArns'), undefined, 'no managed policies')
+  const policies = at(role, 'Properties', 'Policies') as unknown[]
+  return policies.flatMap((policy) => list(at(policy, 'PolicyDocument', 'Statement')) as Statement[])
+}
+
+function actionsOf(statement: Statement): string[] {
+  return list(statement.Action).map(String)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Functions, environment, bundles
+
+describe('functions', () => {
+  it('are http, queue and invoke: Node 24 on arm64, ESM handlers, memory and timeouts set', () => {
+    const functions = ofType(prod.template, 'AWS::Lambda::Function')
+    assert.deepEqual(functions.map(([id]) => id).sort(), Object.values(LOGICAL).sort())
+    for (const name of FUNCTIONS) {
+      const properties = resource(prod.template, LOGICAL[name]).Properties!
+      assert.equal(properties.FunctionName, `payscore-terminate-prod-${name}`)
+      assert.equal(properties.Handler, `functions/${name}.handler`)
+      assert.equal(properties.Runtime, 'nodejs24.x')
+      assert.deepEqual(properties.Architectures, ['arm64'])
+      assert.equal(properties.MemorySize, name === 'http' ? 1024 : 512)
+      assert.deepEqual(properties.Role, getAtt('IamRoleLambdaExecution', 'Arn'))
+    }
+    const timeout = (name: (typeof FUNCTIONS)[number]) =>
+      at(resource(prod.template, LOGICAL[name]), 'Properties', 'Timeout')
+    assert.equal(timeout('http'), 15)
+    assert.ok(
+      (timeout('http') as number) < 30,
+      'the http function answers before the HTTP API gives up (30 s)',
+    )
+    assert.equal(timeout('queue'), 60)
+    assert.equal(timeout('invoke'), 30)
+  })
+
+  it('get the environment functions/runtime/config.ts reads, from the stage params', () => {
+    for (const name of FUNCTIONS) {
+      const variables = at(resource(prod.template, LOGICAL[name]), 'Properties', 'Environment', 'Variables')
+      assert.deepEqual(
+        { ...(variables as Obj), QUEUE_CONCURRENCY: undefined },
+        {
+          NODE_OPTIONS: '--enable-source-maps',
+          MERCHANT_SECRET_ID: SECRET_ARN,
+          WECHATPAY_BASE_URL: 'https://api.mch.weixin.qq.com',
+          WECHATPAY_BACKUP_URL: 'https://api2.mch.weixin.qq.com',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          QUEUE_CONCURRENCY: undefined,
+        },
+      )
+    }
+    const queueVariables = at(
+      resource(prod.template, 'QueueLambdaFunction'),
+      'Properties',
+      'Environment',
+      'Variables',
+    )
+    assert.equal(at(queueVariables, 'QUEUE_CONCURRENCY'), '5')
+  })
+
+  it('stage local still resolves, with the sandbox params (npm start)', () => {
+    const variables = at(
+      resource(local.template, 'HttpLambdaFunction'),
+      'Properties',
+      'Environment',
+      'Variables',
+    )
+    assert.equal(at(variables, 'MERCHANT_SECRET_ID'), 'payscore-terminate/local')
+    assert.equal(at(variables, 'WECHATPAY_BASE_URL'), 'http://127.0.0.1:3010')
+    assert.equal(at(variables, 'WECHATPAY_BACKUP_URL'), '')
+  })
+
+  it('each zip holds only its own bundle and source map', async () => {
+    for (const packaged of [prod, full]) {
+      for (const name of FUNCTIONS) {
+        const key = at(resource(packaged.template, LOGICAL[name]), 'Properties', 'Code', 'S3Key')
+        assert.equal(basename(String(key)), `${name}.zip`)
+        const entries = zipEntries(await readFile(join(packaged.out, `${name}.zip`)))
+        assert.deepEqual(entries.map((entry) => entry.name).sort(), [
+          `functions/${name}.mjs`,
+          `functions/${name}.mjs.map`,
+        ])
+        const bundle = entries.find((entry) => entry.name.endsWith('.mjs'))!
+        assert.ok(bundle.size > 10_000 && bundle.size < 2_000_000, `${name}.mjs is ${bundle.size} bytes`)
+      }
+    }
+  })
+})
+
+/** Names and uncompressed sizes from a zip's central directory (what `unzip -l` lists). */
+function zipEntries(zip: Buffer): { name: string; size: number }[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  assert.ok(end >= 0, 'a zip end-of-central-directory record')
+  const count = zip.readUInt16LE(end + 10)
+  let offset = zip.readUInt32LE(end + 16)
+  const entries = []
+  for (let index = 0; index < count; index++) {
+    assert.equal(zip.readUInt32LE(offset), 0x02014b50, 'a central directory header')
+    const size = zip.readUInt32LE(offset + 24)
+    const nameLength = zip.readUInt16LE(offset + 28)
+    const extraLength = zip.readUInt16LE(offset + 30)
+    const commentLength = zip.readUInt16LE(offset + 32)
+    entries.push({ name: zip.toString('utf8', offset + 46, offset + 46 + nameLength), size })
+    offset += 46 + nameLength + extraLength + commentLength
+  }
+  return entries
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP API
+
+describe('HTTP API', () => {
+  it('routes POST /v1/authorizations/{authorization_code}/terminate to http, with AWS_IAM authorization', () => {
+    const routes = ofType(prod.template, 'AWS::ApiGatewayV2::Route')
+    assert.equal(routes.length, 1)
+    const [, route] = routes[0]!
+    assert.equal(
+      at(route, 'Properties', 'RouteKey'),
+      'POST /v1/authorizations/{authorization_code}/terminate',
+    )
+    assert.equal(at(route, 'Properties', 'AuthorizationType'), 'AWS_IAM')
+    const [, integration] = ofType(prod.template, 'AWS::ApiGatewayV2::Integration')[0]!
+    assert.deepEqual(at(integration, 'Properties', 'IntegrationUri'), getAtt('HttpLambdaFunction', 'Arn'))
+    assert.equal(at(integration, 'Properties', 'PayloadFormatVersion'), '2.0')
+  })
+
+  it('throttles every route of the stage', () => {
+    const settings = at(resource(prod.template, 'HttpApiStage'), 'Properties', 'DefaultRouteSettings')
+    assert.equal(at(settings, 'ThrottlingRateLimit'), 20)
+    assert.equal(at(settings, 'ThrottlingBurstLimit'), 40)
+  })
+
+  it('writes a JSON access log line per request to a log group with retention', () => {
+    const access = at(resource(prod.template, 'HttpApiStage'), 'Properties', 'AccessLogSettings')
+    assert.deepEqual(at(access, 'DestinationArn'), getAtt('HttpApiLogGroup', 'Arn'))
+    const format = JSON.parse(String(at(access, 'Format'))) as Obj
+    for (const [field, variable] of Object.entries({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      integrationError: '$context.integrationErrorMessage',
+      integrationStatus: '$context.integrationStatus',
+      routeKey: '$context.routeKey',
+      userArn: '$context.identity.userArn',
+      error: '$context.error.message',
+    })) {
+      assert.equal(format[field], variable, field)
+    }
+    assert.equal(at(resource(prod.template, 'HttpApiLogGroup'), 'Properties', 'RetentionInDays'), 30)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Queue, dead-letter queue, event source mapping, EventBridge rule
+
+describe('queue', () => {
+  it('has a dead-letter queue: redrive with maxReceiveCount, 14-day retention, both encrypted', () => {
+    const queue = resource(prod.template, 'TerminateQueue').Properties!
+    const dlq = resource(prod.template, 'TerminateDlq').Properties!
+    assert.deepEqual(at(queue, 'RedrivePolicy', 'deadLetterTargetArn'), getAtt('TerminateDlq', 'Arn'))
+    assert.equal(at(queue, 'RedrivePolicy', 'maxReceiveCount'), 5)
+    assert.equal(dlq.MessageRetentionPeriod, 14 * 24 * 3600)
+    assert.ok((dlq.MessageRetentionPeriod as number) > (queue.MessageRetentionPeriod as number))
+    for (const properties of [queue, dlq]) {
+      assert.ok(
+        properties.SqsManagedSseEnabled === true || properties.KmsMasterKeyId,
+        'server-side encryption',
+      )
+    }
+  })
+
+  it('hides a message in flight for at least 6x the queue function timeout', () => {
+    const visibility = at(
+      resource(prod.template, 'TerminateQueue'),
+      'Properties',
+      'VisibilityTimeout',
+    ) as number
+    const timeout = at(resource(prod.template, 'QueueLambdaFunction'), 'Properties', 'Timeout') as number
+    assert.ok(visibility >= 6 * timeout, `visibility ${visibility} s >= 6 x ${timeout} s`)
+  })
+
+  it('feeds the queue function: batches of 10, partial batch failures, bounded concurrency', () => {
+    const mappings = ofType(prod.template, 'AWS::Lambda::EventSourceMapping')
+    assert.equal(mappings.length, 1)
+    const properties = mappings[0]![1].Properties!
+    assert.deepEqual(properties.EventSourceArn, getAtt('TerminateQueue', 'Arn'))
+    assert.deepEqual(properties.FunctionName, getAtt('QueueLambdaFunction', 'Arn'))
+    assert.equal(properties.BatchSize, 10)
+    assert.deepEqual(properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
+    assert.deepEqual(properties.ScalingConfig, { MaximumConcurrency: 2 })
+    const other = ofType(full.template, 'AWS::Lambda::EventSourceMapping')[0]![1]
+    assert.deepEqual(at(other, 'Properties', 'ScalingConfig'), { MaximumConcurrency: 3 }, 'from the param')
+  })
+
+  it('is fed by an EventBridge rule for the documented cancellation event', () => {
+    const rule = resource(prod.template, 'CancellationRule').Properties!
+    assert.equal(rule.EventBusName, 'default')
+    assert.equal(rule.State, 'ENABLED')
+    assert.deepEqual(rule.EventPattern, {
+      source: ['com.example.payscore'],
+      'detail-type': ['PayScoreAuthorizationCancelled'],
+    })
+    const targets = rule.Targets as Obj[]
+    assert.equal(targets.length, 1)
+    assert.deepEqual(targets[0]!.Arn, getAtt('TerminateQueue', 'Arn'))
+    assert.deepEqual(at(targets[0], 'DeadLetterConfig', 'Arn'), getAtt('TerminateDlq', 'Arn'))
+  })
+
+  it('lets only that rule send to it (queue policy with aws:SourceArn)', () => {
+    const policies = ofType(prod.template, 'AWS::SQS::QueuePolicy')
+    const forQueue = policies.filter(([, p]) =>
+      (at(p, 'Properties', 'Queues') as unknown[]).some(
+        (q) => JSON.stringify(q) === JSON.stringify(ref('TerminateQueue')),
+      ),
+    )
+    assert.equal(forQueue.length, 1)
+    for (const [, policy] of policies) {
+      const statements = list(at(policy, 'Properties', 'PolicyDocument', 'Statement'))
+      assert.ok(statements.length > 0)
+      for (const statement of statements) {
+        assert.equal(at(statement, 'Effect'), 'Allow')
+        assert.deepEqual(at(statement, 'Principal'), { Service: 'events.amazonaws.com' })
+        assert.deepEqual(list(at(statement, 'Action')), ['sqs:SendMessage'])
+        assert.deepEqual(
+          at(statement, 'Condition', 'ArnEquals', 'aws:SourceArn'),
+          getAtt('CancellationRule', 'Arn'),
+        )
+      }
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// IAM
+
+describe('IAM', () => {
+  it('grants no wildcard action, and * resources to no one', () => {
+    for (const packaged of [prod, full]) {
+      for (const statement of roleStatements(packaged.template)) {
+        assert.equal(statement.Effect, 'Allow')
+        for (const action of actionsOf(statement))
+          assert.ok(!action.includes('*'), `wildcard action ${action}`)
+        for (const target of list(statement.Resource)) {
+          // Only CloudWatch or X-Ray could need '*'; with EMF metrics and no tracing, nothing does.
+          assert.notEqual(target, '*', `${actionsOf(statement).join(',')} on *`)
+        }
+      }
+    }
+  })
+
+  it('reads exactly the merchant secret, nothing else in Secrets Manager', () => {
+    const statements = roleStatements(prod.template).filter((s) =>
+      actionsOf(s).some((action) => action.startsWith('secretsmanager:')),
+    )
+    assert.equal(statements.length, 1)
+    assert.deepEqual(actionsOf(statements[0]!), ['secretsmanager:GetSecretValue'])
+    assert.equal(resolveParameter(prod.template, statements[0]!.Resource), SECRET_ARN)
+  })
+
+  it('has no kms statement without the KMS param, and one scoped to the key with it', () => {
+    const kms = (template: Template) =>
+      roleStatements(template).filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')))
+    assert.deepEqual(kms(prod.template), [])
+    const [statement, ...rest] = kms(full.template)
+    assert.ok(statement)
+    assert.deepEqual(rest, [])
+    assert.deepEqual(actionsOf(statement), ['kms:Decrypt'])
+    assert.equal(resolveParameter(full.template, statement.Resource), KMS_KEY_ARN)
+    assert.equal(
+      at(statement.Condition, 'StringEquals', 'kms:ViaService'),
+      'secretsmanager.us-east-1.amazonaws.com',
+    )
+    assert.equal(
+      resolveParameter(
+        full.template,
+        at(statement.Condition, 'StringEquals', 'kms:EncryptionContext:SecretARN'),
+      ),
+      SECRET_ARN,
+    )
+  })
+
+  it('lets the queue function read only its queue, and logs go only to the stage log groups', () => {
+    for (const statement of roleStatements(prod.template)) {
+      const actions = actionsOf(statement)
+      if (actions.some((action) => action.startsWith('sqs:'))) {
+        assert.deepEqual(list(statement.Resource), [getAtt('TerminateQueue', 'Arn')])
+        assert.ok(!actions.includes('sqs:SendMessage'))
+      }
+      if (actions.some((action) => action.startsWith('logs:'))) {
+        for (const target of list(statement.Resource)) {
+          assert.match(String(at(target, 'Fn::Sub')), /:log-group:\/aws\/lambda\/payscore-terminate-prod\*:/)
+        }
+      }
+    }
+    const services = new Set(
+      roleStatements(prod.template).flatMap((s) => actionsOf(s).map((a) => a.split(':')[0])),
+    )
+    assert.deepEqual([...services].sort(), ['logs', 'secretsmanager', 'sqs'])
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Deploy guard: the merchant secret ARN is required
+
+describe('deploy guard (infra/plugins/require-params.cjs + Parameter AllowedPattern)', () => {
+  const require = createRequire(import.meta.url)
+  const RequireParams = require('../../infra/plugins/require-params.cjs') as new (
+    serverless: unknown,
+  ) => { hooks: { initialize(): void } }
+
+  const guard = (command: string, parameters: Record<string, Obj>) =>
+    new RequireParams({
+      processedInput: { commands: [command] },
+      service: { provider: { stage: 'prod' }, resources: { Parameters: parameters } },
+      classes: { Error },
+    }).hooks.initialize()
+
+  const withSecret = (value: string) => ({
+    ...prod.template.Parameters,
+    MerchantSecretArn: { ...prod.template.Parameters!.MerchantSecretArn, Default: value },
+  })
+
+  it('passes a deploy with the full secret ARN (what npm run package passes)', () => {
+    assert.doesNotThrow(() => guard('deploy', prod.template.Parameters!))
+    assert.doesNotThrow(() => guard('deploy', full.template.Parameters!))
+  })
+
+  it('fails a deploy without the ARN, naming the param to set', () => {
+    assert.throws(() => guard('deploy', withSecret('')), /MerchantSecretArn is empty: .*merchantSecretArn/s)
+  })
+
+  it('fails a deploy with a name or an ARN without its 6-character suffix', () => {
+    assert.throws(() => guard('deploy', withSecret('payscore-terminate/prod')), /MerchantSecretArn/)
+    assert.throws(
+      () => guard('deploy', withSecret('arn:aws:secretsmanager:us-east-1:000000000000:secret:payscore')),
+      /MerchantSecretArn/,
+    )
+  })
+
+  it('refuses to deploy stage local, and leaves package and offline alone', () => {
+    assert.throws(() => guard('deploy', local.template.Parameters!), /MerchantSecretArn/)
+    assert.doesNotThrow(() => guard('package', withSecret('')))
+    assert.doesNotThrow(() => guard('offline', local.template.Parameters!))
+  })
+
+  it('rejects a KMS alias or an SNS name where ARNs are expected', () => {
+    const parameters = (name: string, value: string) => ({
+      ...prod.template.Parameters,
+      [name]: { ...prod.template.Parameters![name], Default: value },
+    })
+    assert.throws(
+      () => guard('deploy', parameters('MerchantSecretKmsKeyArn', 'alias/payscore')),
+      /MerchantSecretKmsKeyArn/,
+    )
+    assert.throws(() => guard('deploy', parameters('AlarmTopicArn', 'ops')), /AlarmTopicArn/)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Alarms, dashboard, log groups
+
+interface AlarmKey {
+  namespace: string
+  metric: string
+  dimensions: Obj
+}
+
+function alarms(template: Template): AlarmKey[] {
+  return ofType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => {
+    const properties = alarm.Properties!
+    return {
+      namespace: String(properties.Namespace),
+      metric: String(properties.MetricName),
+      dimensions: Object.fromEntries(
+        (properties.Dimensions as Obj[]).map((d) => [String(d.Name), JSON.stringify(d.Value)]),
+      ),
+    }
+  })
+}
+
+describe('alarms, dashboard and log groups', () => {
+  it('alarm on DLQ depth, function errors and throttles, verification failures and API 5xx', () => {
+    const all = alarms(prod.template)
+    const has = (namespace: string, metric: string, dimensions: Record<string, unknown>) =>
+      assert.ok(
+        all.some(
+          (a) =>
+            a.namespace === namespace &&
+            a.metric === metric &&
+            JSON.stringify(a.dimensions) ===
+              JSON.stringify(
+                Object.fromEntries(Object.entries(dimensions).map(([k, v]) => [k, JSON.stringify(v)])),
+              ),
+        ),
+        `an alarm on ${namespace} ${metric} ${JSON.stringify(dimensions)}`,
+      )
+    has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: getAtt('TerminateDlq', 'QueueName') })
+    for (const name of FUNCTIONS) {
+      has('AWS/Lambda', 'Errors', { FunctionName: ref(LOGICAL[name]) })
+      has('AWS/Lambda', 'Throttles', { FunctionName: ref(LOGICAL[name]) })
+    }
+    has('PayscoreTerminate', 'VerificationFailures', { service: 'payscore-terminate' })
+    has('AWS/ApiGateway', '5xx', { ApiId: ref('HttpApi') })
+    const dlq = ofType(prod.template, 'AWS::CloudWatch::Alarm').find(
+      ([, a]) => at(a, 'Properties', 'MetricName') === 'ApproximateNumberOfMessagesVisible',
+    )![1].Properties!
+    assert.equal(dlq.Threshold, 0)
+    assert.equal(dlq.ComparisonOperator, 'GreaterThanThreshold')
+  })
+
+  it('notify the alarm topic only when one is set', () => {
+    const condition = at(full.template.Conditions, 'HasAlarmTopic')
+    assert.deepEqual(condition, { 'Fn::Not': [{ 'Fn::Equals': [ref('AlarmTopicArn'), ''] }] })
+    assert.equal(prod.template.Parameters!.AlarmTopicArn!.Default, '')
+    assert.equal(full.template.Parameters!.AlarmTopicArn!.Default, TOPIC_ARN)
+    for (const [, alarm] of ofType(full.template, 'AWS::CloudWatch::Alarm')) {
+      assert.deepEqual(at(alarm, 'Properties', 'AlarmActions'), {
+        'Fn::If': ['HasAlarmTopic', [ref('AlarmTopicArn')], ref('AWS::NoValue')],
+      })
+    }
+  })
+
+  it('a dashboard shows outcomes, WeChat latency, retries, queue depth and age of the oldest message', () => {
+    const body = String(at(resource(prod.template, 'Dashboard'), 'Properties', 'DashboardBody', 'Fn::Sub'))
+    // Fn::Sub placeholders sit inside JSON strings: the body parses as it is.
+    const dashboard = JSON.parse(body) as { widgets: Obj[] }
+    const metrics = dashboard.widgets.flatMap(
+      (widget) => (at(widget, 'properties', 'metrics') as unknown[][]) ?? [],
+    )
+    const shown = (namespace: string, metric: string, ...dimensions: string[]) =>
+      assert.ok(
+        metrics.some(
+          (m) => m[0] === namespace && m[1] === metric && dimensions.every((d, i) => m[2 + i] === d),
+        ),
+        `${namespace} ${metric} ${dimensions.join(' ')} on the dashboard`,
+      )
+    for (const outcome of OUTCOMES)
+      shown('PayscoreTerminate', 'Outcome', 'service', 'payscore-terminate', 'outcome', outcome)
+    shown('PayscoreTerminate', 'WechatPayLatency', 'service', 'payscore-terminate')
+    shown('PayscoreTerminate', 'Retries', 'service', 'payscore-terminate')
+    shown('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', sub('TerminateQueue.QueueName'))
+    shown('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', sub('TerminateDlq.QueueName'))
+    shown('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', sub('TerminateQueue.QueueName'))
+    const alarmWidget = dashboard.widgets.find((widget) => widget.type === 'alarm')
+    assert.equal(
+      (at(alarmWidget, 'properties', 'alarms') as unknown[]).length,
+      ofType(prod.template, 'AWS::CloudWatch::Alarm').length,
+      'every alarm on the dashboard',
+    )
+  })
+
+  it('every function and the API log to a log group with retention', () => {
+    const groups = new Map(
+      ofType(prod.template, 'AWS::Logs::LogGroup').map(([, g]) => [
+        at(g, 'Properties', 'LogGroupName'),
+        at(g, 'Properties', 'RetentionInDays'),
+      ]),
+    )
+    for (const name of FUNCTIONS) {
+      assert.equal(groups.get(`/aws/lambda/payscore-terminate-prod-${name}`), 30, name)
+    }
+    assert.equal(groups.get('/aws/http-api/payscore-terminate-prod'), 30, 'API access log')
+    for (const [, group] of ofType(prod.template, 'AWS::Logs::LogGroup')) {
+      assert.ok(Number(at(group, 'Properties', 'RetentionInDays')) > 0)
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Against the CloudFormation resource specification (@aws-cdk/aws-service-spec, offline)
+
+type SpecDb = Awaited<ReturnType<typeof loadAwsServiceSpec>>
+interface SpecProperty {
+  required?: boolean
+  type: SpecType
+  previousTypes?: SpecType[]
+}
+type SpecType =
+  | { type: 'ref'; reference: { $ref: string } }
+  | { type: 'array' | 'map'; element: SpecType }
+  | { type: 'union'; types: SpecType[] }
+  | { type: 'string' | 'number' | 'integer' | 'boolean' | 'json' | 'date-time' | 'null' | 'tag' }
+
+const RESOURCE_ATTRIBUTES = new Set([
+  'Type',
+  'Properties',
+  'DependsOn',
+  'Condition',
+  'DeletionPolicy',
+  'UpdateReplacePolicy',
+  'UpdatePolicy',
+  'CreationPolicy',
+  'Metadata',
+])
+const PSEUDO_PARAMETERS = new Set([
+  'AWS::AccountId',
+  'AWS::NoValue',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackId',
+  'AWS::StackName',
+  'AWS::URLSuffix',
+  'AWS::NotificationARNs',
+])
+
+function isIntrinsic(value: unknown): boolean {
+  if (!isObj(value)) return false
+  const keys = Object.keys(value)
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::') || keys[0] === 'Condition')
+}
+
+/** Problems of one template against the spec: types, property names (nested), value shapes, references. */
+function specProblems(db: SpecDb, template: Template): string[] {
+  const problems: string[] = []
+  const specOf = (type: string) => db.lookup('resource', 'cloudFormationType', 'equals', type)[0]
+
+  const checkProperties = (where: string, value: unknown, properties: Record<string, SpecProperty>) => {
+    if (isIntrinsic(value)) return
+    if (!isObj(value)) {
+      problems.push(`${where}: expected an object, got ${JSON.stringify(value)}`)
+      return
+    }
+    for (const [name, property] of Object.entries(value)) {
+      const spec = properties[name]
+      if (!spec) problems.push(`${where}.${name}: no such property`)
+      else checkValue(`${where}.${name}`, property, [spec.type, ...(spec.previousTypes ?? [])])
+    }
+    for (const [name, spec] of Object.entries(properties)) {
+      if (spec.required && !(name in value)) problems.push(`${where}.${name}: required, missing`)
+    }
+  }
+
+  // A value is fine when it fits any of the property's types (current or previous).
+  const checkValue = (where: string, value: unknown, types: SpecType[]) => {
+    if (isIntrinsic(value)) return
+    const attempts = types.map((type) => {
+      const before = problems.length
+      checkType(where, value, type)
+      return problems.splice(before)
+    })
+    if (attempts.every((found) => found.length > 0)) {
+      problems.push(...attempts.reduce((fewest, found) => (found.length < fewest.length ? found : fewest)))
+    }
+  }
+
+  const checkType = (where: string, value: unknown, type: SpecType) => {
+    switch (type.type) {
+      case 'ref':
+        checkProperties(where, value, db.get('typeDefinition', type.reference.$ref).properties as never)
+        return
+      case 'array':
+        if (!Array.isArray(value)) problems.push(`${where}: expected a list`)
+        else
+          for (const [index, item] of value.entries()) checkValue(`${where}[${index}]`, item, [type.element])
+        return
+      case 'map':
+        if (!isObj(value)) problems.push(`${where}: expected a map`)
+        else
+          for (const [key, item] of Object.entries(value)) checkValue(`${where}.${key}`, item, [type.element])
+        return
+      case 'union':
+        checkValue(where, value, type.types)
+        return
+      case 'string':
+      case 'date-time':
+        if (!['string', 'number', 'boolean'].includes(typeof value))
+          problems.push(`${where}: expected a string`)
+        return
+      case 'integer':
+      case 'number':
+        if (
+          typeof value !== 'number' &&
+          !(typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)))
+        )
+          problems.push(`${where}: expected a number, got ${JSON.stringify(value)}`)
+        return
+      case 'boolean':
+        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false')
+          problems.push(`${where}: expected a boolean`)
+        return
+      case 'tag':
+        checkProperties(where, value, {
+          Key: { required: true, type: { type: 'string' } },
+          Value: { required: true, type: { type: 'string' } },
+        })
+        return
+      default: // json, null
+        return
+    }
+  }
+
+  // References: Ref to a resource, parameter or pseudo parameter; GetAtt to a spec attribute;
+  // Fn::Sub placeholders likewise; Fn::If to a declared condition.
+  const checkReferences = (where: string, value: unknown) => {
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) checkReferences(`${where}[${index}]`, item)
+      return
+    }
+    if (!isObj(value)) return
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'Ref') checkRef(where, String(inner))
+      else if (key === 'Fn::GetAtt') checkAttribute(where, String(at(inner, 0)), String(at(inner, 1)))
+      else if (key === 'Fn::If' && !(String(at(inner, 0)) in (template.Conditions ?? {})))
+        problems.push(`${where}: unknown condition ${String(at(inner, 0))}`)
+      else if (key === 'Fn::Sub') {
+        const text = typeof inner === 'string' ? inner : String(at(inner, 0))
+        const names = isObj(at(inner, 1)) ? Object.keys(at(inner, 1) as Obj) : []
+        for (const [, placeholder] of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+          if (names.includes(placeholder!)) continue
+          const [id, ...attribute] = placeholder!.split('.')
+          if (attribute.length > 0) checkAttribute(where, id!, attribute.join('.'))
+          else checkRef(where, id!)
+        }
+      }
+      checkReferences(`${where}.${key}`, inner)
+    }
+  }
+  const checkRef = (where: string, id: string) => {
+    if (!(id in template.Resources) && !(id in (template.Parameters ?? {})) && !PSEUDO_PARAMETERS.has(id))
+      problems.push(`${where}: Ref to unknown ${id}`)
+  }
+  const checkAttribute = (where: string, id: string, attribute: string) => {
+    const target = template.Resources[id]
+    if (!target) problems.push(`${where}: GetAtt on unknown resource ${id}`)
+    else if (!(attribute in (specOf(target.Type)?.attributes ?? {})))
+      problems.push(`${where}: ${target.Type} has no attribute ${attribute}`)
+  }
+
+  for (const [id, definition] of Object.entries(template.Resources)) {
+    for (const key of Object.keys(definition)) {
+      if (!RESOURCE_ATTRIBUTES.has(key)) problems.push(`${id}: unknown resource attribute ${key}`)
+    }
+    for (const dependency of list(definition.DependsOn ?? [])) {
+      if (!(String(dependency) in template.Resources))
+        problems.push(`${id}: DependsOn unknown ${String(dependency)}`)
+    }
+    const spec = specOf(definition.Type)
+    if (!spec) {
+      problems.push(`${id}: unknown resource type ${definition.Type}`)
+      continue
+    }
+    checkProperties(`${id} (${definition.Type})`, definition.Properties ?? {}, spec.properties as never)
+    checkReferences(id, definition)
+  }
+  checkReferences('Outputs', template.Outputs ?? {})
+  checkReferences('Conditions', template.Conditions ?? {})
+  return problems
+}
+
+describe('CloudFormation resource specification (@aws-cdk/aws-service-spec)', () => {
+  let db: SpecDb
+  before(async () => {
+    db = await loadAwsServiceSpec()
+  })
+
+  it('knows every resource type and property name, nested property types included', () => {
+    for (const packaged of [prod, full, local]) {
+      assert.deepEqual(specProblems(db, packaged.template), [])
+    }
+  })
+
+  it('the checker itself catches a misspelled property, a nested one and a bad GetAtt', () => {
+    const broken = structuredClone(prod.template)
+    broken.Resources.TerminateQueue!.Properties!.VisibilityTimeOut = 1
+    ;(
+      broken.Resources.QueueEventSourceMappingSQSTerminateQueue!.Properties!.ScalingConfig as Obj
+    ).MaxConcurrency = 2
+    broken.Resources.DlqNotEmptyAlarm!.Properties!.Dimensions = [
+      { Name: 'QueueName', Value: getAtt('TerminateDlq', 'Name') },
+    ]
+    broken.Resources.Nope = { Type: 'AWS::SQS::Queues' }
+    const problems = specProblems(db, broken).join('\n')
+    assert.match(problems, /TerminateQueue .*\.VisibilityTimeOut: no such property/)
+    assert.match(problems, /ScalingConfig\.MaxConcurrency: no such property/)
+    assert.match(problems, /AWS::SQS::Queue has no attribute Name/)
+    assert.match(problems, /Nope: unknown resource type AWS::SQS::Queues/)
+  })
+})
