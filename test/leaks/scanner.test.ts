@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
+import fc from 'fast-check'
+import { maskCode } from '../../functions/runtime/observability.ts'
+import { createSigner } from '../../functions/wechatpay/signer.ts'
+import { createTestMerchant, MCHID, MERCHANT_SERIAL } from '../helpers/merchant.ts'
+import { isMasked, type LeakRule, pemBodyLines, scanLine, scanLines, signaturesOf } from './scanner.ts'
+
+const merchant = createTestMerchant()
+const signer = createSigner({
+  mchid: MCHID,
+  serialNo: MERCHANT_SERIAL,
+  privateKey: merchant.merchantKeys.privateKey,
+})
+const authorization = signer.authorize('POST', '/v3/payscore/partner/x/terminate', '{"reason":"r"}')
+const signature = signaturesOf([authorization])[0]!
+const der = merchant.merchantKeys.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')
+
+const log = (fields: Record<string, unknown>) =>
+  JSON.stringify({ level: 'INFO', message: 'x', service: 'payscore-terminate', ...fields })
+
+const rulesOf = (line: string) => new Set(scanLine(line).map((finding) => finding.rule))
+
+describe('leak scanner: each kind of leak is caught', () => {
+  const leaks: Array<[string, string, LeakRule]> = [
+    ['the private key PEM in a JSON field', log({ key: merchant.merchantKeys.privatePem }), 'pem-armor'],
+    ['a PKCS#1 key', log({ key: merchant.merchantKeys.privatePkcs1Pem }), 'private-key-label'],
+    ['a PEM label alone', 'found BEGIN RSA PRIVATE KEY here', 'private-key-label'],
+    ['the key without armor, one base64 run (DER)', log({ key: der }), 'base64-run'],
+    ['a base64url run', log({ blob: Buffer.from(der, 'base64').toString('base64url') }), 'base64-run'],
+    ['a request signature alone (344 chars)', log({ sig: signature }), 'base64-run'],
+    ['a response signature header', log({ headers: { 'wechatpay-signature': signature } }), 'base64-run'],
+    ['an Authorization header', log({ authorization }), 'authorization-header'],
+    [
+      'an Authorization header, lower case',
+      `authorization: ${authorization.toLowerCase()}`,
+      'authorization-header',
+    ],
+    ['a signature item alone', 'mchid="1",signature="short"', 'signature-item'],
+    ['the secret JSON as a log field', log({ secret: merchant.secretString }), 'secret-field'],
+    ['the secret object, util.inspect', inspect(merchant.secret, { breakLength: Infinity }), 'secret-field'],
+    ['the secret in a query string', 'mchid=1&merchant_private_key=MIIEvQ', 'secret-field'],
+    ['an unmasked code field', log({ authorization_code: 'abcdef123456' }), 'unmasked-code'],
+    ['an unmasked nested code field', log({ input: { authorization_code: 'ab*cd' } }), 'unmasked-code'],
+    ['a half-masked code', log({ authorization_code: 'abcd****efgh1234' }), 'unmasked-code'],
+    ['a code field outside JSON', "{ authorization_code: 'abcdef123456' }", 'unmasked-code'],
+    ['a freshCode() code in a message', log({ message: 'failed for code_12345_7' }), 'test-code'],
+    ['a magic freshCode() code', log({ error: 'SIM_BADSIG_ALL_12345_7 failed' }), 'test-code'],
+  ]
+  for (const [name, line, rule] of leaks) {
+    it(`${rule}: ${name}`, () => {
+      assert.ok(
+        rulesOf(line).has(rule),
+        `expected ${rule}, got ${[...rulesOf(line)].join(', ') || 'nothing'}`,
+      )
+    })
+  }
+
+  it('known values: codes the test used and exact secrets, wherever they appear', () => {
+    const known = { codes: ['load_4242_abc'], secrets: [...pemBodyLines(merchant.merchantKeys.privatePem)] }
+    assert.deepEqual(
+      scanLine('queue said load_4242_abc failed', known).map((finding) => finding.rule),
+      ['known-value'],
+    )
+    const keyLine = pemBodyLines(merchant.merchantKeys.privatePem)[3]!
+    assert.deepEqual(
+      scanLine(`partial key ${keyLine}`, known).map((finding) => finding.rule),
+      ['known-value'],
+    )
+    // Digits and short codes could be anything (ids, timestamps): they are not checked verbatim.
+    assert.deepEqual(scanLine('service_id 1900000109', { codes: ['1900000109', 'ab'] }), [])
+  })
+
+  it('findings are redacted: the excerpt never repeats the secret', () => {
+    const findings = scanLines([log({ key: der }), log({ sig: signature }), authorization])
+    assert.ok(findings.length >= 3)
+    for (const finding of findings) {
+      assert.ok(!finding.excerpt.includes(signature.slice(10, 40)))
+      assert.ok(!finding.excerpt.includes(der.slice(10, 40)))
+    }
+  })
+})
+
+describe('leak scanner: what the service legitimately logs passes', () => {
+  const clean: Array<[string, string]> = [
+    [
+      'termination finished, masked code',
+      log({ outcome: 'terminated', authorization_code: maskCode('code_12345_7'), request_id: '08AB12-0' }),
+    ],
+    ['a short code, all stars', log({ authorization_code: maskCode('abc') })],
+    ['an empty code', log({ authorization_code: maskCode('') })],
+    ['a code that is not a string', log({ authorization_code: maskCode(42) })],
+    [
+      'a secret problem naming the field',
+      log({
+        error_code: 'SECRET_INVALID',
+        field: 'merchant_private_key',
+        reason: 'merchant_private_key: merchant private key must be an RSA private key',
+      }),
+    ],
+    ['the missing field message', log({ reason: 'the merchant secret is missing merchant_private_key' })],
+    ['a public key problem', log({ reason: 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block' })],
+    ['a ruler of dashes', '-'.repeat(300)],
+    ['a long path', `at file:///work/main/${'node_modules/@aws-sdk/'.repeat(20)}index.js:1:2`],
+    ['an EMF metrics line', JSON.stringify({ _aws: { Timestamp: 1 }, WechatPayLatency: [1.5, 2.25] })],
+  ]
+  for (const [name, line] of clean) {
+    it(name, () => assert.deepEqual(scanLine(line), []))
+  }
+
+  it('whatever maskCode leaves is accepted as masked, and a code it would mask is not (fuzzed)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (code) => {
+        assert.ok(isMasked(maskCode(code)), maskCode(code))
+        if (code.length >= 2 && !code.includes('*')) assert.ok(!isMasked(code))
+      }),
+      { seed: 5, numRuns: 2000 },
+    )
+  })
+})
+
+describe('leak reporter: a run whose output leaks fails, whatever its tests say', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const run = (fixture: string) => {
+    const env = { ...process.env }
+    // Without this the nested runner would think it is one of our child processes.
+    delete env.NODE_TEST_CONTEXT
+    return spawnSync(
+      process.execPath,
+      [
+        '--test',
+        '--test-reporter=./test/leaks/reporter.ts',
+        '--test-reporter-destination=stdout',
+        `test/leaks/fixtures/${fixture}`,
+      ],
+      { cwd: root, env, encoding: 'utf8', timeout: 30_000 },
+    )
+  }
+
+  it('exits non-zero and names every rule, redacted, for a file whose tests pass but whose logs leak', () => {
+    const result = run('leaky.ts')
+    assert.equal(result.status, 1)
+    const report = result.stdout
+    assert.match(report, /8 findings/)
+    for (const rule of [
+      'pem-armor',
+      'private-key-label',
+      'base64-run',
+      'authorization-header',
+      'signature-item',
+      'secret-field',
+      'unmasked-code',
+      'test-code',
+    ]) {
+      assert.match(report, new RegExp(`${rule} in test/leaks/fixtures/leaky.ts`))
+    }
+    assert.ok(!report.includes('abcdef123456'), 'the report does not repeat the code')
+  })
+
+  it('exits 0 for a clean file', () => {
+    const result = run('clean.ts')
+    assert.equal(result.status, 0)
+    assert.match(result.stdout, /leak scan: 2 output lines from 1 test files, 0 findings/)
+  })
+})
