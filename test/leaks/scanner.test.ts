@@ -74,13 +74,25 @@ describe('leak scanner: each kind of leak is caught', () => {
     assert.deepEqual(scanLine('service_id 1900000109', { codes: ['1900000109', 'ab'] }), [])
   })
 
-  it('findings are redacted: the excerpt never repeats the secret', () => {
-    const findings = scanLines([log({ key: der }), log({ sig: signature }), authorization])
-    assert.ok(findings.length >= 3)
+  it('findings are redacted: the excerpt never repeats the secret, nor key material next to it', () => {
+    const keyLines = pemBodyLines(merchant.merchantKeys.privatePem)
+    const findings = scanLines(
+      [
+        log({ key: der }),
+        log({ sig: signature }),
+        authorization,
+        log({ code: 'a/b' }),
+        JSON.stringify(keyLines),
+      ],
+      { secrets: keyLines },
+    )
+    assert.ok(findings.length >= keyLines.length + 3)
     for (const finding of findings) {
-      assert.ok(!finding.excerpt.includes(signature.slice(10, 40)))
-      assert.ok(!finding.excerpt.includes(der.slice(10, 40)))
+      assert.ok(!finding.excerpt.includes(signature.slice(10, 20)), finding.excerpt)
+      assert.ok(!finding.excerpt.includes(der.slice(10, 20)), finding.excerpt)
+      for (const line of keyLines) assert.ok(!finding.excerpt.includes(line.slice(-8)), finding.excerpt)
     }
+    assert.equal(scanLine(log({ authorization_code: 'a/b' }))[0]?.excerpt.includes('a/b'), false)
   })
 })
 

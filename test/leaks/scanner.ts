@@ -102,11 +102,16 @@ function unmaskedCodes(line: string): string[] {
   return [...line.matchAll(CODE_FIELD_TEXT)].map((match) => match[1]!).filter((code) => !isMasked(code))
 }
 
-/** Shows where a finding is without repeating it: a few characters around, the match itself starred. */
+/**
+ * Shows where a finding is without repeating it: a quarter of the match at most (as maskCode does),
+ * and context in which anything that could be key material (tokens with digits or capitals) is cut.
+ */
 export function redact(line: string, start: number, length: number): string {
-  const before = line.slice(Math.max(0, start - 24), start)
-  const shown = line.slice(start, start + Math.min(4, length))
-  return `…${before}${shown}${'*'.repeat(Math.min(12, Math.max(0, length - 4)))}… (${length} chars)`
+  const before = line
+    .slice(Math.max(0, start - 24), start)
+    .replace(/[A-Za-z0-9+/=_-]{6,}/g, (token) => (/[0-9A-Z]/.test(token) ? `${token.slice(0, 2)}…` : token))
+  const shown = line.slice(start, start + Math.min(4, Math.floor(length / 4)))
+  return `…${before}${shown}${'*'.repeat(Math.min(12, Math.max(1, length - shown.length)))}… (${length} chars)`
 }
 
 export function scanLine(line: string, known: KnownValues = {}): Finding[] {
