@@ -1,5 +1,7 @@
-import ky, { HTTPError, isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from 'ky'
+import { setTimeout as sleep } from 'node:timers/promises'
+import ky, { isNetworkError, type KyInstance } from 'ky'
 import { WechatPayError } from './errors.ts'
+import { isRetryable, retryAfterMs, toWechatPayError } from './failures.ts'
 import type { Signer } from './signer.ts'
 import type { Verifier } from './verifier.ts'
 import { USER_AGENT } from './version.ts'
@@ -62,69 +64,59 @@ export function createClient(options: ClientOptions): WechatPayClient {
   // Asks WeChat to sign the response with the public key we hold, not a platform certificate.
   if (verifier.publicKeyId) headers['Wechatpay-Serial'] = verifier.publicKeyId
 
+  // One HTTP attempt per ky call: the retry loop below is ours, so each attempt is signed afresh,
+  // may go to the other access point, and knows the deadline. (ky's own retries would clone every
+  // request body up front for a retry that our loop builds anyway.)
   const api: KyInstance = ky.create({
     headers,
     throwHttpErrors: true,
+    retry: 0,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
 
   return {
     async call(method, path, { deadline, query, body }) {
-      const remaining = deadline - clock()
-      if (remaining < minAttemptMs) {
-        throw new WechatPayError('DEADLINE_EXCEEDED', 'no time left before the deadline to call WeChat Pay', {
-          attempts: 0,
-        })
-      }
-      const search = query ? `?${new URLSearchParams(query)}` : ''
+      const target = path + (query ? `?${new URLSearchParams(query)}` : '')
       const text = body === undefined ? '' : JSON.stringify(body)
-      let attempts = 0
-      let lastRequestId: string | undefined
-      const sign = (request: Request, url: URL) => {
-        attempts += 1
-        // The signed URL is the path and query of the very URL being sent.
-        request.headers.set('Authorization', signer.authorize(method, url.pathname + url.search, text))
+      const init = {
+        method,
+        ...(body === undefined ? {} : { body: text, headers: { 'Content-Type': 'application/json' } }),
+        hooks: {
+          // The signed URL is the path and query of the very URL being sent.
+          beforeRequest: [
+            ({ request }: { request: Request }) => {
+              const url = new URL(request.url)
+              request.headers.set('Authorization', signer.authorize(method, url.pathname + url.search, text))
+            },
+          ],
+        },
       }
-      try {
-        const response = await api(primary + path + search, {
-          method,
-          ...(body === undefined ? {} : { body: text, headers: { 'Content-Type': 'application/json' } }),
-          timeout: Math.min(attemptTimeoutMs, remaining),
-          totalTimeout: remaining,
-          retry: {
-            limit: maxAttempts - 1,
-            methods: ['get', 'post'],
-            statusCodes: [429, 500, 502, 503, 504],
-            afterStatusCodes: [429, 503],
-            maxRetryAfter: remaining,
-            delay: backoff,
-            jitter: (delay) => delay / 2 + (random() * delay) / 2,
-            retryOnTimeout: method === 'GET',
-            // Never start a retry that the deadline cannot hold: the last real answer is worth more.
-            shouldRetry: ({ retryCount }) =>
-              deadline - clock() < backoff(retryCount) + minAttemptMs ? false : undefined,
-          },
-          hooks: {
-            beforeRequest: [({ request }) => sign(request, new URL(request.url))],
-            beforeRetry: [
-              ({ request, error }) => {
-                if (isHTTPError(error))
-                  lastRequestId = error.response.headers.get('request-id') ?? lastRequestId
-                const url = new URL(request.url)
-                // A connection that failed goes to the other access point; answers stay where they came from.
-                if (secondary && isNetworkError(error))
-                  url.host = new URL(url.origin === primary ? secondary : primary).host
-                const retry = new Request(url, {
-                  method,
-                  headers: request.headers,
-                  ...(body === undefined ? {} : { body: text }),
-                })
-                sign(retry, url)
-                return retry
-              },
-            ],
-          },
-        })
+      let host = primary
+      for (let attempts = 1; ; attempts += 1) {
+        const remaining = deadline - clock()
+        if (remaining < minAttemptMs) {
+          throw new WechatPayError(
+            'DEADLINE_EXCEEDED',
+            'no time left before the deadline to call WeChat Pay',
+            {
+              attempts: attempts - 1,
+            },
+          )
+        }
+        let response: Response
+        try {
+          response = await api(host + target, { ...init, timeout: Math.min(attemptTimeoutMs, remaining) })
+        } catch (error) {
+          const failure = toWechatPayError(error, { attempts, pastDeadline: clock() >= deadline })
+          if (attempts >= maxAttempts || !isRetryable(error, method)) throw failure
+          const delay = retryAfterMs(error, clock()) ?? jittered(backoff(attempts))
+          // Never start a retry that the deadline cannot hold: the last real answer is worth more.
+          if (deadline - clock() < delay + minAttemptMs) throw failure
+          // A connection that failed goes to the other access point; answers stay where they came from.
+          if (secondary && isNetworkError(error)) host = host === primary ? secondary : primary
+          await sleep(delay)
+          continue
+        }
         const responseText = await response.text()
         const requestId = response.headers.get('request-id') ?? undefined
         try {
@@ -134,60 +126,13 @@ export function createClient(options: ClientOptions): WechatPayClient {
           throw new WechatPayError(code, message, { status: response.status, requestId, attempts, cause })
         }
         return { status: response.status, body: responseText, requestId, attempts }
-      } catch (error) {
-        throw toWechatPayError(error, { attempts, requestId: lastRequestId, deadline, clock })
       }
     },
   }
-}
 
-function toWechatPayError(
-  error: unknown,
-  context: { attempts: number; requestId: string | undefined; deadline: number; clock: () => number },
-) {
-  const { attempts } = context
-  if (error instanceof WechatPayError) return error
-  if (error instanceof HTTPError) {
-    const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as Record<
-      string,
-      unknown
-    >
-    const status = error.response.status
-    const wechatCode = typeof data.code === 'string' ? data.code : undefined
-    const wechatMessage = typeof data.message === 'string' ? data.message : undefined
-    return new WechatPayError(
-      'HTTP_ERROR',
-      `WeChat Pay answered ${status}${wechatCode ? ` ${wechatCode}` : ''}`,
-      {
-        status,
-        wechatCode,
-        wechatMessage,
-        detail: data.detail,
-        requestId: error.response.headers.get('request-id') ?? undefined,
-        attempts,
-        cause: error,
-      },
-    )
+  function jittered(delay: number) {
+    return delay / 2 + (random() * delay) / 2
   }
-  if (isTimeoutError(error)) {
-    const code = context.clock() >= context.deadline ? 'DEADLINE_EXCEEDED' : 'TIMEOUT'
-    return new WechatPayError(code, 'WeChat Pay did not answer in time', {
-      attempts,
-      requestId: context.requestId,
-      cause: error,
-    })
-  }
-  if (isNetworkError(error)) {
-    return new WechatPayError('NETWORK', 'could not reach WeChat Pay', {
-      attempts,
-      requestId: context.requestId,
-      cause: error,
-    })
-  }
-  return new WechatPayError('BAD_RESPONSE', 'unexpected failure calling WeChat Pay', {
-    attempts,
-    cause: error,
-  })
 }
 
 /** Only an origin: the signed URL is the request's path, so a base URL with a path would be signed wrong. */
