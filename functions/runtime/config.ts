@@ -41,7 +41,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     maxAttempts: integer(env, 'WECHATPAY_MAX_ATTEMPTS', 3, 1, 10),
     attemptTimeoutMs: integer(env, 'WECHATPAY_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 1_000, 0, 60_000),
-    queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 10),
+    queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 10, 1, 10),
   }
 }
 

@@ -78,13 +78,17 @@ export function buildRows({ warm, cold, batches, secrets }: Results): Row[] {
   ]
   for (const batch of batches) {
     const value = batch.batchMs / batch.singleMs
-    const label = batch.concurrency === 'default' ? 'default, 5' : batch.concurrency
-    rows.push({
-      figure: `4. Queue batch of ${batch.records} ÷ batch of 1, 100 ms upstream (QUEUE_CONCURRENCY ${label})`,
-      measured: `${x(value)} (${ms(batch.batchMs)} vs ${ms(batch.singleMs)})`,
-      target: '≤ 1.50×',
-      pass: value <= 1.5,
-    })
+    const measured = `${x(value)} (${ms(batch.batchMs)} vs ${ms(batch.singleMs)})`
+    if (batch.concurrency === 'default') {
+      rows.push({
+        figure: `4. Queue batch of ${batch.records} ÷ batch of 1, 100 ms upstream (QUEUE_CONCURRENCY default, 10)`,
+        measured,
+        target: '≤ 1.50×',
+        pass: value <= 1.5,
+      })
+    } else {
+      rows.push(context(`   the same at QUEUE_CONCURRENCY ${batch.concurrency}`, measured))
+    }
   }
   for (const run of secrets) {
     const allowed = Math.max(1, Math.ceil(run.elapsedSeconds / run.ttlSeconds))

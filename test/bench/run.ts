@@ -81,7 +81,7 @@ try {
   log('4. queue batches at 100 ms upstream latency')
   const batches = [
     await runScript<BatchResult>('batch.ts', measuring('batch', env)),
-    await runScript<BatchResult>('batch.ts', measuring('batch', { ...env, BENCH_QUEUE_CONCURRENCY: '10' })),
+    await runScript<BatchResult>('batch.ts', measuring('batch', { ...env, BENCH_QUEUE_CONCURRENCY: '5' })),
   ]
   log('5. GetSecretValue per 1,000 warm invocations, peak RSS')
   const shortTtl = { BENCH_TTL_SECONDS: '1', BENCH_SPREAD_MS: '4000', BENCH_PARALLEL: '5' }

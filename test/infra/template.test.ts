@@ -235,7 +235,7 @@ describe('functions', () => {
       'Environment',
       'Variables',
     )
-    assert.equal(at(queueVariables, 'QUEUE_CONCURRENCY'), '5')
+    assert.equal(at(queueVariables, 'QUEUE_CONCURRENCY'), '10')
   })
 
   it('stage local still resolves, with the sandbox params (npm start)', () => {

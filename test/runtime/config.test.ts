@@ -16,7 +16,7 @@ describe('readConfig', () => {
       maxAttempts: 3,
       attemptTimeoutMs: 5_000,
       deadlineMarginMs: 1_000,
-      queueConcurrency: 5,
+      queueConcurrency: 10,
     })
   })
 
