@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { INTERNAL_ERROR, invalidRequestResponse, readHttpInput, terminationResponse } from './runtime/http.ts'
-import { logger, maskCode, metrics } from './runtime/observability.ts'
+import { logger, metrics, reportInvalid } from './runtime/observability.ts'
 import { defaultService } from './runtime/service.ts'
 import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts'
 
@@ -24,10 +24,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
       return terminationResponse(await service.terminate(input, service.deadline(context)))
     } catch (error) {
       if (!(error instanceof InvalidRequestError)) throw error
-      logger.warn('invalid request: nothing was sent to WeChat Pay', {
-        issues: error.issues.map((issue) => issue.path),
-        authorization_code: maskCode(event.pathParameters?.authorization_code),
-      })
+      reportInvalid(error, event.pathParameters)
       return invalidRequestResponse(error)
     }
   })

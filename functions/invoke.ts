@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
-import { logger, maskCode, metrics } from './runtime/observability.ts'
+import { logger, metrics, reportInvalid } from './runtime/observability.ts'
 import { defaultService } from './runtime/service.ts'
 import type { Outcome } from './terminate/outcome.ts'
 import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts'
@@ -19,16 +19,7 @@ export const handler = middy<unknown, Outcome>()
     try {
       input = parseTerminateInput(event)
     } catch (error) {
-      if (error instanceof InvalidRequestError) {
-        const code =
-          typeof event === 'object' && event !== null
-            ? (event as Record<string, unknown>).authorization_code
-            : undefined
-        logger.warn('invalid request: nothing was sent to WeChat Pay', {
-          issues: error.issues.map((issue) => issue.path),
-          authorization_code: maskCode(code),
-        })
-      }
+      if (error instanceof InvalidRequestError) reportInvalid(error, event)
       throw error
     }
     return (await service.terminate(input, service.deadline(context))).outcome

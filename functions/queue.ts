@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure'
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
-import { logger, metrics } from './runtime/observability.ts'
+import { logger, metrics, reportInvalid } from './runtime/observability.ts'
 import { readQueueInput, settleAll } from './runtime/queue.ts'
 import { defaultService } from './runtime/service.ts'
 import { isDone, type Outcome } from './terminate/outcome.ts'
@@ -39,10 +39,12 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       service.config.queueConcurrency,
       async (record): Promise<Outcome> => {
         let input: ReturnType<typeof parseTerminateInput>
+        const message = readQueueInput(record.body)
         try {
-          input = parseTerminateInput(readQueueInput(record.body))
+          input = parseTerminateInput(message)
         } catch (error) {
           if (error instanceof InvalidRequestError) {
+            reportInvalid(error, message)
             throw new RecordNotDoneError(
               `invalid input: ${error.issues.map((issue) => issue.path || 'body').join(', ')}`,
             )

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Outcome } from '../terminate/outcome.ts'
+import type { InvalidRequestError } from '../terminate/request.ts'
 import type { WechatPayError } from '../wechatpay/errors.ts'
 
 /**
@@ -74,5 +75,18 @@ export function reportOutcome(result: Outcome, latencyMs: number) {
     authorization_state: result.wechatpay.authorization_state,
     attempts: result.attempts,
     latency_ms: Math.round(latencyMs),
+  })
+}
+
+/** Invalid input: one warning naming the bad fields (never their values) and one metric. */
+export function reportInvalid(error: InvalidRequestError, input: unknown) {
+  metrics.addMetric('InvalidRequests', MetricUnit.Count, 1)
+  const code =
+    typeof input === 'object' && input !== null
+      ? (input as Record<string, unknown>).authorization_code
+      : undefined
+  logger.warn('invalid request: nothing was sent to WeChat Pay', {
+    issues: error.issues.map((issue) => issue.path),
+    authorization_code: maskCode(code),
   })
 }
