@@ -71,6 +71,8 @@ export function createClient(options: ClientOptions): WechatPayClient {
     headers,
     throwHttpErrors: true,
     retry: 0,
+    // A redirect would carry our Authorization elsewhere (and turn the POST into a GET): never follow.
+    redirect: 'manual',
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
 
@@ -104,8 +106,15 @@ export function createClient(options: ClientOptions): WechatPayClient {
           )
         }
         let response: Response
+        let responseText: string
+        // ky's timeout ends when the headers arrive; this signal also bounds reading the body.
+        const signal = AbortSignal.timeout(remaining)
         try {
-          response = await api(host + target, { ...init, timeout: Math.min(attemptTimeoutMs, remaining) })
+          response = await api(host + target, {
+            ...init,
+            signal,
+            timeout: Math.min(attemptTimeoutMs, remaining),
+          })
         } catch (error) {
           const failure = toWechatPayError(error, { attempts, pastDeadline: clock() >= deadline })
           if (attempts >= maxAttempts || !isRetryable(error, method)) throw failure
@@ -117,8 +126,19 @@ export function createClient(options: ClientOptions): WechatPayClient {
           await sleep(delay)
           continue
         }
-        const responseText = await response.text()
         const requestId = response.headers.get('request-id') ?? undefined
+        try {
+          responseText = await response.text()
+        } catch (error) {
+          // A 2xx whose body never fully arrived: WeChat may have acted, so no retry; the caller settles it.
+          const failure = toWechatPayError(error, { attempts, pastDeadline: clock() >= deadline })
+          throw new WechatPayError(failure.code, failure.message, {
+            status: response.status,
+            requestId,
+            attempts,
+            cause: error,
+          })
+        }
         try {
           verifier.verify(response.headers, responseText)
         } catch (cause) {
@@ -136,7 +156,7 @@ export function createClient(options: ClientOptions): WechatPayClient {
 }
 
 /** Only an origin: the signed URL is the request's path, so a base URL with a path would be signed wrong. */
-function origin(url: string, name: string): string {
+export function origin(url: string, name: string): string {
   let parsed: URL
   try {
     parsed = new URL(url)

@@ -61,6 +61,20 @@ export function toWechatPayError(error: unknown, { attempts, pastDeadline }: Fai
   if (isNetworkError(error)) {
     return new WechatPayError('NETWORK', 'could not reach WeChat Pay', { attempts, cause: error })
   }
+  // Our deadline signal, or the connection breaking while a body was read.
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new WechatPayError(
+      pastDeadline ? 'DEADLINE_EXCEEDED' : 'TIMEOUT',
+      'WeChat Pay did not answer in time',
+      {
+        attempts,
+        cause: error,
+      },
+    )
+  }
+  if (error instanceof TypeError) {
+    return new WechatPayError('NETWORK', 'the connection to WeChat Pay failed', { attempts, cause: error })
+  }
   return new WechatPayError('BAD_RESPONSE', 'unexpected failure calling WeChat Pay', {
     attempts,
     cause: error,

@@ -61,13 +61,17 @@ export async function queryByCode(
     deadline,
     query: { service_id: ref.serviceId, sub_mchid: ref.subMchid },
   })
-  const state = parseState(response.body)
+  const state = parseState(response.body, ref.authorizationCode)
   if (!state) {
-    throw new WechatPayError('BAD_RESPONSE', 'query answered without a known authorization_state', {
-      status: response.status,
-      requestId: response.requestId,
-      attempts: response.attempts,
-    })
+    throw new WechatPayError(
+      'BAD_RESPONSE',
+      'query answered without a known authorization_state for this authorization_code',
+      {
+        status: response.status,
+        requestId: response.requestId,
+        attempts: response.attempts,
+      },
+    )
   }
   return { authorizationState: state, requestId: response.requestId, attempts: response.attempts }
 }
@@ -82,9 +86,13 @@ function codePath(authorizationCode: string) {
   return `${AUTHORIZATION_PATH}/${encodeURIComponent(authorizationCode)}`
 }
 
-function parseState(body: string): AuthorizationState | undefined {
+/** The state, from an answer about this very authorization (a verified answer about another code is refused). */
+function parseState(body: string, authorizationCode: string): AuthorizationState | undefined {
   try {
-    const state = (JSON.parse(body) as { authorization_state?: unknown }).authorization_state
+    const answer = JSON.parse(body) as { authorization_state?: unknown; authorization_code?: unknown }
+    if (answer.authorization_code !== undefined && answer.authorization_code !== authorizationCode)
+      return undefined
+    const state = answer.authorization_state
     return state === 'AVAILABLE' || state === 'UNAVAILABLE' || state === 'UNBINDUSER' ? state : undefined
   } catch {
     return undefined

@@ -276,3 +276,68 @@ describe('version', () => {
     assert.equal(VERSION, pkg.version)
   })
 })
+
+describe('client: answers that misbehave', () => {
+  /** A raw loopback server answering every request with `respond`. */
+  async function rawServer(
+    t: import('node:test').TestContext,
+    respond: (response: import('node:http').ServerResponse) => void,
+  ) {
+    const { createServer: createHttpServer } = await import('node:http')
+    const server = createHttpServer((_request, response) => respond(response))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.after(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  }
+
+  it('bounds reading a 2xx body by the deadline: a stalled body ends in TIMEOUT/DEADLINE_EXCEEDED, not a hang', {
+    timeout: 5_000,
+  }, async (t) => {
+    const url = await rawServer(t, (response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' })
+      response.write('{"authorization_state":')
+    })
+    const started = Date.now()
+    await assert.rejects(
+      clientFor(merchant, url).call('GET', '/v3/x', { deadline: Date.now() + 800 }),
+      (error: WechatPayError) => {
+        assert.ok(['TIMEOUT', 'DEADLINE_EXCEEDED'].includes(error.code), error.code)
+        assert.equal(error.status, 200)
+        assert.equal(error.attempts, 1)
+        return true
+      },
+    )
+    assert.ok(Date.now() - started < 1_500)
+  })
+
+  it('never follows a redirect (it would carry our Authorization elsewhere)', async (t) => {
+    let followed = 0
+    const target = await rawServer(t, (response) => {
+      followed += 1
+      response.writeHead(204).end()
+    })
+    const url = await rawServer(t, (response) =>
+      response.writeHead(302, { Location: `${target}/elsewhere` }).end(),
+    )
+    await rejectsWith(terminateByCode(clientFor(merchant, url), request, deadline()), {
+      code: 'HTTP_ERROR',
+      status: 302,
+    })
+    assert.equal(followed, 0)
+  })
+
+  it('refuses a verified query answer about another authorization code', async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    const client = clientFor(merchant, simulator.url)
+    const spy: typeof client = {
+      call: async (method, path, options) => {
+        const answer = await client.call(method, path, options)
+        return { ...answer, body: answer.body.replace('code_A-1*', 'other') }
+      },
+    }
+    await rejectsWith(queryByCode(spy, request, deadline()), { code: 'BAD_RESPONSE' })
+  })
+})
