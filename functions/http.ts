@@ -13,7 +13,9 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(logMetrics(metrics))
   .use({
     onError: async (request) => {
-      logger.error('unexpected error', { error: request.error })
+      // Name and message only: a cause chain may carry request details.
+      const { name, message } = request.error ?? new Error('unknown')
+      logger.error('unexpected error', { error_name: name, error_message: message })
       request.response = INTERNAL_ERROR
     },
   })

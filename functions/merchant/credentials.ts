@@ -27,6 +27,8 @@ export interface CredentialStoreOptions<T> {
 }
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
+/** After a transient failure, the cached version is served this long before Secrets Manager is asked again. */
+export const STALE_RETRY_MS = 30_000
 
 export function createCredentialStore<T>(options: CredentialStoreOptions<T>): CredentialStore<T> {
   const { secretId, secretsManager, build, ttlMs = DEFAULT_SECRET_TTL_MS, clock = Date.now } = options
@@ -34,22 +36,24 @@ export function createCredentialStore<T>(options: CredentialStoreOptions<T>): Cr
   let inflight: Promise<Merchant<T>> | undefined
 
   // One fetch at a time: a batch of records starting together shares it.
-  const load = () => {
-    inflight ??= fetchMerchant().finally(() => {
+  const load = (serveStale: boolean) => {
+    inflight ??= fetchMerchant(serveStale).finally(() => {
       inflight = undefined
     })
     return inflight
   }
 
-  async function fetchMerchant(): Promise<Merchant<T>> {
+  async function fetchMerchant(serveStale: boolean): Promise<Merchant<T>> {
     let response: { SecretString?: string | undefined; VersionId?: string | undefined }
     try {
       response = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }))
     } catch (cause) {
       const error = fromAws(cause)
-      // A transient fault keeps the previous version working rather than failing every call.
-      if (error.transient && current) {
+      // A transient fault keeps the previous version working rather than failing every call, and
+      // is asked again after a pause rather than on every call (which would feed a throttle).
+      if (serveStale && error.transient && current) {
         options.onStale?.(error)
+        current.fetchedAt = clock() - ttlMs + Math.min(ttlMs, STALE_RETRY_MS)
         return current
       }
       throw error
@@ -72,13 +76,13 @@ export function createCredentialStore<T>(options: CredentialStoreOptions<T>): Cr
   return {
     async get() {
       if (current && clock() - current.fetchedAt < ttlMs) return current
-      return load()
+      return load(true)
     },
     async refresh(stale) {
       if (current && current.version !== stale.version) return current
       if (inflight) return inflight
-      if (current) current.fetchedAt = Number.NEGATIVE_INFINITY
-      return load()
+      // The caller needs a new version: a failure to get one is its answer, not the stale version.
+      return load(false)
     },
   }
 }

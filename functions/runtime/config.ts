@@ -1,4 +1,4 @@
-import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL } from '../wechatpay/client.ts'
+import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin } from '../wechatpay/client.ts'
 
 /** Everything the functions read from the environment, checked once. Documented in the README. */
 export interface Config {
@@ -33,11 +33,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     )
   }
   const backup = env.WECHATPAY_BACKUP_URL
+  const wechatpayBaseUrl = originOf(env, 'WECHATPAY_BASE_URL') ?? DEFAULT_BASE_URL
   return {
     merchantSecretId,
     secretTtlMs: integer(env, 'SECRET_TTL_SECONDS', 300, 0, 86_400) * 1000,
-    wechatpayBaseUrl: env.WECHATPAY_BASE_URL || DEFAULT_BASE_URL,
-    wechatpayBackupUrl: backup === undefined ? DEFAULT_BACKUP_URL : backup.trim() || null,
+    wechatpayBaseUrl,
+    wechatpayBackupUrl:
+      backup === undefined ? DEFAULT_BACKUP_URL : (originOf(env, 'WECHATPAY_BACKUP_URL') ?? null),
     maxAttempts: integer(env, 'WECHATPAY_MAX_ATTEMPTS', 3, 1, 10),
     attemptTimeoutMs: integer(env, 'WECHATPAY_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 1_000, 0, 60_000),
@@ -59,4 +61,18 @@ function integer(
     throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got "${text}"`)
   }
   return value
+}
+
+/** A WeChat Pay origin (no path: the path is what gets signed), or undefined when unset or empty. */
+function originOf(env: Record<string, string | undefined>, name: string): string | undefined {
+  const text = env[name]?.trim()
+  if (!text) return undefined
+  try {
+    return origin(text, name)
+  } catch {
+    throw new ConfigError(
+      name,
+      `${name} must be an http(s) origin with no path, e.g. https://api.mch.weixin.qq.com`,
+    )
+  }
 }

@@ -23,7 +23,7 @@ const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store
 /** The path's code plus the JSON body; API Gateway may deliver the body base64-encoded. */
 export function readHttpInput(event: APIGatewayProxyEventV2): Record<string, unknown> {
   const raw = event.body ?? ''
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
+  const text = event.isBase64Encoded ? decodeBase64Utf8(raw) : raw
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
     throw new InvalidRequestError([
       { path: '', message: `the request body must be at most ${MAX_BODY_BYTES} bytes` },
@@ -67,4 +67,15 @@ export const INTERNAL_ERROR: APIGatewayProxyStructuredResultV2 = {
   statusCode: 500,
   headers: HEADERS,
   body: JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'internal error' } }),
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A body in another encoding (GBK, Latin-1) would reach WeChat garbled: refuse it instead. */
+function decodeBase64Utf8(raw: string): string {
+  try {
+    return utf8.decode(Buffer.from(raw, 'base64'))
+  } catch {
+    throw new InvalidRequestError([{ path: '', message: 'the request body must be UTF-8 JSON' }])
+  }
 }

@@ -32,7 +32,13 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
   const clock = deps.clock ?? Date.now
   const merchants: CredentialStore<WechatPayClient> = createCredentialStore({
     secretId: config.merchantSecretId,
-    secretsManager: deps.secretsManager ?? new SecretsManagerClient({ maxAttempts: 2 }),
+    secretsManager:
+      deps.secretsManager ??
+      // Bounded, so a Secrets Manager that hangs is a transient fault, not a Lambda timeout.
+      new SecretsManagerClient({
+        maxAttempts: 2,
+        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+      }),
     ttlMs: config.secretTtlMs,
     clock,
     build: ({ signer, verifier }) =>

@@ -1,4 +1,5 @@
 import type { CredentialStore, Merchant } from '../merchant/credentials.ts'
+import { CredentialsError } from '../merchant/errors.ts'
 import type { WechatPayClient } from '../wechatpay/client.ts'
 import { WechatPayError } from '../wechatpay/errors.ts'
 import { type AuthorizationRef, queryByCode, terminateByCode } from '../wechatpay/operations.ts'
@@ -26,14 +27,14 @@ const UNANSWERED = new Set(['NETWORK', 'TIMEOUT', 'DEADLINE_EXCEEDED', 'BAD_RESP
 
 /**
  * Terminates one authorization and says exactly what happened. Never `terminated` without a verified
- * answer: a 204 that verifies, or a verified query showing the authorization is no longer AVAILABLE.
+ * answer: a 204 that verifies, or a verified query showing the authorization UNAVAILABLE.
  * Credential problems are thrown as CredentialsError (before anything is sent to WeChat).
  */
 export async function terminateAuthorization(
   input: TerminateInput,
   context: TerminateContext,
 ): Promise<Outcome> {
-  let merchant = await context.merchants.get()
+  let merchant = await beforeDeadline(context.merchants.get(), context.deadline)
   let attempts = 0
   for (let refreshed = false; ; refreshed = true) {
     try {
@@ -58,7 +59,14 @@ export async function terminateAuthorization(
         const disposition = dispositionOf(error.status, error.wechatCode)
         if (disposition === 'refresh_credentials') {
           if (refreshed) return outcome('failed', input, facts, attempts)
-          const fresh = await rotatedMerchant(context.merchants, merchant)
+          let fresh: Merchant<WechatPayClient> | undefined
+          try {
+            fresh = await rotatedMerchant(context.merchants, merchant, context.deadline)
+          } catch (refreshError) {
+            // A terminate was sent and refused: report it, whatever became of the refresh.
+            if (!(refreshError instanceof CredentialsError)) throw refreshError
+            return outcome(refreshError.transient ? 'retryable' : 'failed', input, facts, attempts)
+          }
           if (!fresh) return outcome('failed', input, facts, attempts)
           merchant = fresh
           continue
@@ -87,14 +95,35 @@ export async function terminateAuthorization(
 async function rotatedMerchant(
   merchants: CredentialStore<WechatPayClient>,
   stale: Merchant<WechatPayClient>,
+  deadline: number,
 ) {
-  const fresh = await merchants.refresh(stale)
+  const fresh = await beforeDeadline(merchants.refresh(stale), deadline)
   return fresh.version === stale.version ? undefined : fresh
 }
 
+/** Secrets Manager gets no more time than the invocation has: past the deadline it is a transient fault. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CredentialsError('SECRET_UNAVAILABLE', 'Secrets Manager did not answer before the deadline'),
+        ),
+      Math.max(0, deadline - Date.now()),
+    )
+  })
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /**
- * Asks the verified query what became of the authorization. `gone` when it is no longer AVAILABLE,
- * `available` when it still is; a query that fails leaves the event retryable, and one whose answers
+ * Asks the verified query what became of the authorization: `gone` when it is UNAVAILABLE,
+ * `available` when it is still AVAILABLE, `rejected` when never bound (UNBINDUSER). A query that
+ * fails leaves the event retryable, and one whose answers
  * never verify means our verification keys are wrong (`failed`).
  */
 async function settle(
@@ -109,7 +138,14 @@ async function settle(
 ): Promise<Outcome> {
   try {
     const { authorizationState, requestId } = await queryByCode(merchant.value, toRef(input), context)
-    const kind = authorizationState === 'AVAILABLE' ? available : gone
+    // UNBINDUSER: the user never bound this code, so nothing was or can be terminated now; the event
+    // stays unfinished (a user may still bind it later) instead of being reported done.
+    const kind =
+      authorizationState === 'UNAVAILABLE'
+        ? gone
+        : authorizationState === 'AVAILABLE'
+          ? available
+          : 'rejected'
     return outcome(
       kind,
       input,

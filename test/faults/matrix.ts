@@ -450,10 +450,10 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     source: 'WeChat Pay',
     fault: 'authorization never bound to a user',
     injected: "`setState(code, 'UNBINDUSER')`",
-    outcome: 'already_terminated',
-    status: 200,
+    outcome: 'rejected',
+    status: 422,
     sent: { terminate: 1, query: 1 },
-    notes: 'nothing left to end',
+    notes: 'nothing was ended: the event stays unfinished (the user may still bind the code)',
     run(h) {
       const code = h.code()
       h.stack.simulator.setState(code, 'UNBINDUSER')
@@ -489,8 +489,8 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     notes: '',
   }),
   magic('SIM_UNBOUND', {
-    outcome: 'already_terminated',
-    status: 200,
+    outcome: 'rejected',
+    status: 422,
     sent: { terminate: 1, query: 1 },
     notes: '',
   }),

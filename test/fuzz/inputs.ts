@@ -73,7 +73,7 @@ export const MAGIC_OUTCOMES = {
   SIM_NOTEXIST: 'rejected',
   SIM_NOAUTH: 'failed',
   SIM_SIGNERR: 'failed',
-  SIM_UNBOUND: 'already_terminated',
+  SIM_UNBOUND: 'rejected',
   SIM_TERMINATED: 'already_terminated',
 } as const satisfies Record<string, OutcomeKind>
 

@@ -96,7 +96,7 @@ describe('HTTP API: outcomes', () => {
     ['SIM_SKEW', 200, { outcome: 'terminated' }, { authorization_state: 'UNAVAILABLE' }],
     ['SIM_SERIAL', 200, { outcome: 'terminated' }, { authorization_state: 'UNAVAILABLE' }],
     ['SIM_TERMINATED', 200, { outcome: 'already_terminated' }, { authorization_state: 'UNAVAILABLE' }],
-    ['SIM_UNBOUND', 200, { outcome: 'already_terminated' }, { authorization_state: 'UNBINDUSER' }],
+    ['SIM_UNBOUND', 422, { outcome: 'rejected' }, { authorization_state: 'UNBINDUSER' }],
     ['SIM_RESET', 503, { outcome: 'retryable', attempts: 3 }, { status: null }],
     [
       'SIM_SLOW',
@@ -116,6 +116,16 @@ describe('HTTP API: outcomes', () => {
       if (status === 503) assert.equal(response.headers?.['retry-after'], '5')
     })
   }
+
+  it('never says terminated for an authorization that was never bound, even after a timeout', async () => {
+    const code = freshCode()
+    stack.simulator.setState(code, 'UNBINDUSER')
+    stack.simulator.inject({ fault: 'slow', code, times: 1 })
+    const response = await post(code)
+    assert.equal(response.statusCode, 422)
+    assert.equal(response.json.outcome, 'rejected')
+    assert.equal(response.json.wechatpay.authorization_state, 'UNBINDUSER')
+  })
 
   it('never says terminated when every answer fails verification', async () => {
     const code = freshCode('SIM_BADSIG_ALL')
@@ -173,6 +183,19 @@ describe('HTTP API: invalid input costs no call', () => {
       assert.equal(stack.simulator.requests.length, before)
     })
   }
+
+  it('400 for a base64 body that is not UTF-8 (it would reach WeChat garbled)', async () => {
+    const event = httpEvent(freshCode(), VALID)
+    event.body = Buffer.concat([
+      Buffer.from('{"service_id":"500001","sub_mchid":"1900000109","reason":"'),
+      Buffer.from([0xb6, 0xa9]),
+      Buffer.from('"}'),
+    ]).toString('base64')
+    event.isBase64Encoded = true
+    const response = await handler(event, lambdaContext())
+    assert.equal(response.statusCode, 400)
+    assert.match(String(response.body), /UTF-8/)
+  })
 
   it('ignores an authorization_code in the body: the path names the authorization', async () => {
     const code = freshCode()

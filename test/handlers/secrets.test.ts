@@ -109,6 +109,19 @@ describe('merchant secret faults (HTTP entry point)', () => {
     })
   }
 
+  it('a Secrets Manager that hangs: 503 retryable before the Lambda deadline, not a timeout', async () => {
+    stack.secretsManager.delayMs = 5_000
+    try {
+      const started = Date.now()
+      const { result } = await captureLogs(() => handler(httpEvent(freshCode(), VALID), lambdaContext(2_000)))
+      assert.equal(result.statusCode, 503)
+      assert.equal(JSON.parse(String(result.body)).outcome, 'retryable')
+      assert.ok(Date.now() - started < 2_000)
+    } finally {
+      stack.secretsManager.delayMs = 0
+    }
+  })
+
   it('a good secret version then works', async () => {
     stack.secretsManager.putSecret(SECRET_ID, stack.merchant.secretString)
     assert.equal((await post()).json.outcome, 'terminated')
@@ -130,6 +143,23 @@ describe('merchant secret faults (HTTP entry point)', () => {
     assert.equal(response.json.outcome, 'terminated')
     assert.equal(response.json.attempts, 2)
     assert.equal(gets(), before + 1)
+  })
+
+  it('SIGN_ERROR then an unusable new secret version: failed, reporting the refused terminate', async () => {
+    stack.secretsManager.putSecret(SECRET_ID, '{"mchid": ')
+    const response = await post(freshCode('SIM_SIGNERR'))
+    assert.equal(response.statusCode, 502)
+    assert.equal(response.json.outcome, 'failed')
+    assert.equal(response.json.wechatpay.status, 401)
+    assert.equal(response.json.attempts, 1)
+  })
+
+  it('SIGN_ERROR then a refresh that fails transiently: retryable', async () => {
+    stack.secretsManager.fail({ error: 'ThrottlingException', times: 2 })
+    const response = await post(freshCode('SIM_SIGNERR'))
+    assert.equal(response.statusCode, 503)
+    assert.equal(response.json.outcome, 'retryable')
+    assert.equal(response.json.wechatpay.code, 'SIGN_ERROR')
   })
 
   it('SIGN_ERROR with no new secret version: failed after one refresh, no second terminate', async () => {

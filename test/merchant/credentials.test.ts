@@ -103,13 +103,28 @@ describe('credential store', () => {
     assert.equal(gets(), 2)
   })
 
-  it('serves the cached version when a refetch fails transiently, and tells', async (t) => {
-    const { sm, store, stale, advance } = await setUp(t, { ttlMs: 1000 })
+  it('serves the cached version when a refetch fails transiently, tells, and waits before asking again', async (t) => {
+    const { sm, store, stale, advance, gets } = await setUp(t, { ttlMs: 60_000 })
     const first = await store.get()
-    sm.fail({ error: 'ThrottlingException', times: 1 })
-    advance(1000)
+    sm.fail({ error: 'ThrottlingException' })
+    advance(60_000)
     assert.equal(await store.get(), first)
     assert.equal(stale[0]?.code, 'SECRET_UNAVAILABLE')
+    const asked = gets()
+    advance(29_999)
+    assert.equal(await store.get(), first)
+    assert.equal(gets(), asked, 'no call to Secrets Manager during the pause')
+    advance(1)
+    sm.clearFaults()
+    assert.equal(await store.get(), first)
+    assert.equal(gets(), asked + 1)
+  })
+
+  it('refresh reports a transient failure instead of serving the stale version', async (t) => {
+    const { sm, store } = await setUp(t)
+    const first = await store.get()
+    sm.fail({ error: 'ThrottlingException', times: 1 })
+    await rejectsWith(store.refresh(first), 'SECRET_UNAVAILABLE')
   })
 
   const faults: Array<[SecretsManagerErrorName, string]> = [

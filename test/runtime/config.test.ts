@@ -30,6 +30,9 @@ describe('readConfig', () => {
     ['WECHATPAY_ATTEMPT_TIMEOUT_MS', 'soon'],
     ['QUEUE_CONCURRENCY', '11'],
     ['DEADLINE_MARGIN_MS', '1.5'],
+    ['WECHATPAY_BASE_URL', 'https://api.mch.weixin.qq.com/v3'],
+    ['WECHATPAY_BASE_URL', 'api.mch.weixin.qq.com'],
+    ['WECHATPAY_BACKUP_URL', 'ftp://api2.mch.weixin.qq.com'],
   ]) {
     it(`refuses ${name}=${value}, naming it`, () => {
       assert.throws(() => readConfig({ MERCHANT_SECRET_ID: 's', [name!]: value }), {
