@@ -314,6 +314,10 @@ describe('HTTP API', () => {
     const access = at(resource(prod.template, 'HttpApiStage'), 'Properties', 'AccessLogSettings')
     assert.deepEqual(at(access, 'DestinationArn'), getAtt('HttpApiLogGroup', 'Arn'))
     const format = JSON.parse(String(at(access, 'Format'))) as Obj
+    // The path holds the raw authorization code, which logs only ever show masked.
+    for (const raw of ['$context.path', '$context.resourcePath']) {
+      assert.ok(!String(at(access, 'Format')).includes(`"${raw}"`), `the access log must not log ${raw}`)
+    }
     for (const [field, variable] of Object.entries({
       requestId: '$context.requestId',
       status: '$context.status',
