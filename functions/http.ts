@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { INTERNAL_ERROR, invalidRequestResponse, readHttpInput, terminationResponse } from './runtime/http.ts'
-import { logger, metrics, reportInvalid } from './runtime/observability.ts'
+import { logger, metrics, reportInvalid, unhandledErrors } from './runtime/observability.ts'
 import { defaultService } from './runtime/service.ts'
 import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts'
 
@@ -11,14 +11,7 @@ import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use({
-    onError: async (request) => {
-      // Name and message only: a cause chain may carry request details.
-      const { name, message } = request.error ?? new Error('unknown')
-      logger.error('unexpected error', { error_name: name, error_message: message })
-      request.response = INTERNAL_ERROR
-    },
-  })
+  .use(unhandledErrors(INTERNAL_ERROR))
   .handler(async (event, context) => {
     const service = defaultService()
     try {

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
-import { logger, metrics, reportInvalid } from './runtime/observability.ts'
+import { logger, metrics, reportInvalid, unhandledErrors } from './runtime/observability.ts'
 import { defaultService } from './runtime/service.ts'
 import type { Outcome } from './terminate/outcome.ts'
 import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts'
@@ -13,6 +13,7 @@ import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts
 export const handler = middy<unknown, Outcome>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
+  .use(unhandledErrors())
   .handler(async (event, context) => {
     const service = defaultService()
     let input: ReturnType<typeof parseTerminateInput>

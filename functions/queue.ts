@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure'
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
-import { logger, metrics, reportInvalid } from './runtime/observability.ts'
+import { logger, metrics, reportInvalid, unhandledErrors } from './runtime/observability.ts'
 import { readQueueInput, settleAll } from './runtime/queue.ts'
 import { defaultService } from './runtime/service.ts'
 import { isDone, type Outcome } from './terminate/outcome.ts'
@@ -31,6 +31,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
         }),
     }),
   )
+  .use(unhandledErrors())
   .handler(async (event, context) => {
     const service = defaultService()
     const deadline = service.deadline(context)

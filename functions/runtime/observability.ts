@@ -90,3 +90,22 @@ export function reportInvalid(error: InvalidRequestError, input: unknown) {
     authorization_code: maskCode(code),
   })
 }
+
+/**
+ * A middy onError step for every entry point: an error nothing handled is logged by name and message
+ * only (a cause chain may carry request details) and counted as `UnhandledErrors`, which an alarm
+ * watches (handled 500s and failed batches do not reach Lambda's own Errors metric). `respond` is
+ * the answer to give instead, if any; invalid input is the caller's error, not ours.
+ */
+export function unhandledErrors<Response>(respond?: Response) {
+  return {
+    onError: async (request: { error: unknown; response: Response | undefined }) => {
+      if (request.error instanceof Error && request.error.name === 'InvalidRequestError') return
+      const { name, message } =
+        request.error instanceof Error ? request.error : new Error(String(request.error))
+      metrics.addMetric('UnhandledErrors', MetricUnit.Count, 1)
+      logger.error('unexpected error', { error_name: name, error_message: message })
+      if (respond !== undefined) request.response = respond
+    },
+  }
+}

@@ -49,6 +49,10 @@ describe('merchant secret faults (HTTP entry point)', () => {
       )
       assert.equal(result.statusCode, 500)
       assert.ok(lines.some((line) => JSON.stringify(line).includes('MERCHANT_SECRET_ID')))
+      assert.ok(
+        lines.some((line) => line.UnhandledErrors === 1),
+        'counted for the unhandled-errors alarm',
+      )
     } finally {
       process.env.MERCHANT_SECRET_ID = saved
     }

@@ -583,6 +583,7 @@ describe('alarms, dashboard and log groups', () => {
       has('AWS/Lambda', 'Throttles', { FunctionName: ref(LOGICAL[name]) })
     }
     has('PayscoreTerminate', 'VerificationFailures', { service: 'payscore-terminate' })
+    has('PayscoreTerminate', 'UnhandledErrors', { service: 'payscore-terminate' })
     has('AWS/ApiGateway', '5xx', { ApiId: ref('HttpApi') })
     const dlq = ofType(prod.template, 'AWS::CloudWatch::Alarm').find(
       ([, a]) => at(a, 'Properties', 'MetricName') === 'ApproximateNumberOfMessagesVisible',
