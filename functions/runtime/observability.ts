@@ -92,8 +92,8 @@ export function reportInvalid(error: InvalidRequestError, input: unknown) {
 }
 
 /**
- * A middy onError step for every entry point: an error nothing handled is logged by name and message
- * only (a cause chain may carry request details) and counted as `UnhandledErrors`, which an alarm
+ * A middy onError step for every entry point: an error nothing handled is logged by name, message
+ * and stack only (its cause chain may carry request details) and counted as `UnhandledErrors`, which an alarm
  * watches (handled 500s and failed batches do not reach Lambda's own Errors metric). `respond` is
  * the answer to give instead, if any; invalid input is the caller's error, not ours.
  */
@@ -101,10 +101,11 @@ export function unhandledErrors<Response>(respond?: Response) {
   return {
     onError: async (request: { error: unknown; response: Response | undefined }) => {
       if (request.error instanceof Error && request.error.name === 'InvalidRequestError') return
-      const { name, message } =
+      const { name, message, stack } =
         request.error instanceof Error ? request.error : new Error(String(request.error))
       metrics.addMetric('UnhandledErrors', MetricUnit.Count, 1)
-      logger.error('unexpected error', { error_name: name, error_message: message })
+      // The stack is mapped to the TypeScript sources (serverless.yml enables source maps).
+      logger.error('unexpected error', { error_name: name, error_message: message, error_stack: stack })
       if (respond !== undefined) request.response = respond
     },
   }
