@@ -628,8 +628,8 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
   {
     id: 'lambda-deadline-short-500',
     source: 'Lambda',
-    fault: 'deadline too short for every retry: 1.4 s left, 500 every time',
-    injected: "`lambdaContext(1400)` + `inject({ fault: 'server_error' })`",
+    fault: 'deadline too short for every retry: 1.2 s left, 500 every time',
+    injected: "`lambdaContext(1200)` + `inject({ fault: 'server_error' })`",
     outcome: 'retryable',
     status: 503,
     sent: { terminate: [1, 2], query: 0 },
@@ -637,10 +637,10 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     run(h) {
       const code = h.code()
       h.stack.simulator.inject({ fault: 'server_error', code })
-      return h.post(code, { remainingMs: 1_400 })
+      return h.post(code, { remainingMs: 1_200 })
     },
     check(observation) {
-      assert.ok(observation.elapsedMs < 1_400 - 300, `${observation.elapsedMs} ms`)
+      assert.ok(observation.elapsedMs < 1_200 - 300, `${observation.elapsedMs} ms`)
     },
   },
   {
