@@ -174,13 +174,26 @@ interface Statement {
   Condition?: Obj
 }
 
-function roleStatements(template: Template): Statement[] {
-  const roles = ofType(template, 'AWS::IAM::Role')
-  assert.equal(roles.length, 1, 'one execution role')
-  const [, role] = roles[0]!
-  assert.equal(at(role, 'Properties', 'ManagedPolicyArns'), undefined, 'no managed policies')
+/** The logical id of the execution role a function runs with (its Role is a GetAtt on it). */
+function roleOf(template: Template, name: (typeof FUNCTIONS)[number]): string {
+  const role = at(resource(template, LOGICAL[name]), 'Properties', 'Role', 'Fn::GetAtt')
+  assert.ok(Array.isArray(role) && role[1] === 'Arn', `${name} runs with a role of this stack`)
+  return String(role[0])
+}
+
+/** Every statement of one role's inline policies; a role has no managed policies. */
+function statementsOf(template: Template, roleId: string): Statement[] {
+  const role = resource(template, roleId)
+  assert.equal(role.Type, 'AWS::IAM::Role')
+  const managed = at(role, 'Properties', 'ManagedPolicyArns')
+  assert.ok(managed === undefined || (Array.isArray(managed) && managed.length === 0), 'no managed policies')
   const policies = at(role, 'Properties', 'Policies') as unknown[]
   return policies.flatMap((policy) => list(at(policy, 'PolicyDocument', 'Statement')) as Statement[])
+}
+
+/** The statements of the role `name` runs with. */
+function roleStatements(template: Template, name: (typeof FUNCTIONS)[number]): Statement[] {
+  return statementsOf(template, roleOf(template, name))
 }
 
 function actionsOf(statement: Statement): string[] {
@@ -201,7 +214,10 @@ describe('functions', () => {
       assert.equal(properties.Runtime, 'nodejs24.x')
       assert.deepEqual(properties.Architectures, ['arm64'])
       assert.equal(properties.MemorySize, name === 'http' ? 1024 : 512)
-      assert.deepEqual(properties.Role, getAtt('IamRoleLambdaExecution', 'Arn'))
+      assert.deepEqual(
+        properties.Role,
+        getAtt(`${LOGICAL[name].replace(/LambdaFunction$/, '')}IamRoleLambdaExecution`, 'Arn'),
+      )
     }
     const timeout = (name: (typeof FUNCTIONS)[number]) =>
       at(resource(prod.template, LOGICAL[name]), 'Properties', 'Timeout')
@@ -417,68 +433,188 @@ describe('queue', () => {
 // IAM
 
 describe('IAM', () => {
+  const PACKAGED = () => [prod, full, local]
+
+  it('gives each function its own role, and the stack no other role', () => {
+    for (const { template } of PACKAGED()) {
+      const roles = FUNCTIONS.map((name) => roleOf(template, name))
+      assert.equal(new Set(roles).size, FUNCTIONS.length, `one role per function: ${roles.join(', ')}`)
+      assert.deepEqual(
+        ofType(template, 'AWS::IAM::Role')
+          .map(([id]) => id)
+          .sort(),
+        [...roles].sort(),
+        "no role that no function uses (serverless's shared IamRoleLambdaExecution is gone)",
+      )
+      for (const name of FUNCTIONS) {
+        const role = resource(template, roleOf(template, name))
+        assert.deepEqual(
+          at(role, 'Properties', 'AssumeRolePolicyDocument', 'Statement'),
+          [{ Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] }],
+          `${name}: only Lambda assumes its role`,
+        )
+        assert.ok(
+          list(resource(template, LOGICAL[name]).DependsOn).includes(roleOf(template, name)),
+          `${name} waits for its role`,
+        )
+      }
+    }
+    const mapping = ofType(prod.template, 'AWS::Lambda::EventSourceMapping')[0]![1]
+    assert.deepEqual(
+      list(mapping.DependsOn),
+      [roleOf(prod.template, 'queue')],
+      'the mapping waits for the role',
+    )
+  })
+
   it('grants no wildcard action, and * resources to no one', () => {
-    for (const packaged of [prod, full]) {
-      for (const statement of roleStatements(packaged.template)) {
-        assert.equal(statement.Effect, 'Allow')
-        for (const action of actionsOf(statement))
-          assert.ok(!action.includes('*'), `wildcard action ${action}`)
-        for (const target of list(statement.Resource)) {
-          // Only CloudWatch or X-Ray could need '*'; with EMF metrics and no tracing, nothing does.
-          assert.notEqual(target, '*', `${actionsOf(statement).join(',')} on *`)
+    for (const { template } of PACKAGED()) {
+      for (const name of FUNCTIONS) {
+        for (const statement of roleStatements(template, name)) {
+          assert.equal(statement.Effect, 'Allow')
+          assert.ok(!('NotAction' in statement) && !('NotResource' in statement), 'no NotAction/NotResource')
+          for (const action of actionsOf(statement))
+            assert.ok(!action.includes('*'), `${name}: wildcard action ${action}`)
+          for (const target of list(statement.Resource)) {
+            // Only CloudWatch or X-Ray could need '*'; with EMF metrics and no tracing, nothing does.
+            assert.notEqual(target, '*', `${name}: ${actionsOf(statement).join(',')} on *`)
+          }
         }
       }
     }
   })
 
-  it('reads exactly the merchant secret, nothing else in Secrets Manager', () => {
-    const statements = roleStatements(prod.template).filter((s) =>
-      actionsOf(s).some((action) => action.startsWith('secretsmanager:')),
-    )
-    assert.equal(statements.length, 1)
-    assert.deepEqual(actionsOf(statements[0]!), ['secretsmanager:GetSecretValue'])
-    assert.equal(resolveParameter(prod.template, statements[0]!.Resource), SECRET_ARN)
-  })
-
-  it('has no kms statement without the KMS param, and one scoped to the key with it', () => {
-    const kms = (template: Template) =>
-      roleStatements(template).filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')))
-    assert.deepEqual(kms(prod.template), [])
-    const [statement, ...rest] = kms(full.template)
-    assert.ok(statement)
-    assert.deepEqual(rest, [])
-    assert.deepEqual(actionsOf(statement), ['kms:Decrypt'])
-    assert.equal(resolveParameter(full.template, statement.Resource), KMS_KEY_ARN)
-    assert.equal(
-      at(statement.Condition, 'StringEquals', 'kms:ViaService'),
-      'secretsmanager.us-east-1.amazonaws.com',
-    )
-    assert.equal(
-      resolveParameter(
-        full.template,
-        at(statement.Condition, 'StringEquals', 'kms:EncryptionContext:SecretARN'),
-      ),
-      SECRET_ARN,
-    )
-  })
-
-  it('lets the queue function read only its queue, and logs go only to the stage log groups', () => {
-    for (const statement of roleStatements(prod.template)) {
-      const actions = actionsOf(statement)
-      if (actions.some((action) => action.startsWith('sqs:'))) {
-        assert.deepEqual(list(statement.Resource), [getAtt('TerminateQueue', 'Arn')])
-        assert.ok(!actions.includes('sqs:SendMessage'))
+  it('lets every function read exactly the merchant secret, nothing else in Secrets Manager', () => {
+    for (const { template } of [prod, full]) {
+      for (const name of FUNCTIONS) {
+        const statements = roleStatements(template, name).filter((s) =>
+          actionsOf(s).some((action) => action.startsWith('secretsmanager:')),
+        )
+        assert.equal(statements.length, 1, name)
+        assert.deepEqual(actionsOf(statements[0]!), ['secretsmanager:GetSecretValue'])
+        assert.deepEqual(statements[0]!.Resource, ref('MerchantSecretArn'))
+        assert.equal(resolveParameter(template, statements[0]!.Resource), SECRET_ARN)
       }
-      if (actions.some((action) => action.startsWith('logs:'))) {
-        for (const target of list(statement.Resource)) {
-          assert.match(String(at(target, 'Fn::Sub')), /:log-group:\/aws\/lambda\/payscore-terminate-prod\*:/)
+    }
+  })
+
+  it('has no kms statement without the KMS param, and, with it, one per role scoped to the key', () => {
+    const kms = (template: Template, name: (typeof FUNCTIONS)[number]) =>
+      roleStatements(template, name).filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')))
+    for (const name of FUNCTIONS) {
+      assert.deepEqual(kms(prod.template, name), [], name)
+      assert.deepEqual(kms(local.template, name), [], name)
+      const [statement, ...rest] = kms(full.template, name)
+      assert.ok(statement, name)
+      assert.deepEqual(rest, [])
+      assert.deepEqual(actionsOf(statement), ['kms:Decrypt'])
+      assert.equal(resolveParameter(full.template, statement.Resource), KMS_KEY_ARN)
+      assert.equal(
+        at(statement.Condition, 'StringEquals', 'kms:ViaService'),
+        'secretsmanager.us-east-1.amazonaws.com',
+      )
+      assert.equal(
+        resolveParameter(
+          full.template,
+          at(statement.Condition, 'StringEquals', 'kms:EncryptionContext:SecretARN'),
+        ),
+        SECRET_ARN,
+      )
+    }
+  })
+
+  it('gives only the queue function SQS permissions, and only to receive from TerminateQueue', () => {
+    for (const { template } of PACKAGED()) {
+      for (const name of FUNCTIONS) {
+        const sqs = roleStatements(template, name).filter((s) =>
+          actionsOf(s).some((action) => action.startsWith('sqs:')),
+        )
+        if (name !== 'queue') {
+          assert.deepEqual(sqs, [], `${name} has no SQS permission`)
+          continue
+        }
+        assert.equal(sqs.length, 1)
+        assert.deepEqual(actionsOf(sqs[0]!).sort(), [
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ReceiveMessage',
+        ])
+        assert.deepEqual(list(sqs[0]!.Resource), [getAtt('TerminateQueue', 'Arn')])
+      }
+    }
+  })
+
+  it('lets each function write logs only to its own log group', () => {
+    for (const [{ template }, stage] of [
+      [prod, 'prod'],
+      [full, 'prod'],
+      [local, 'local'],
+    ] as const) {
+      for (const name of FUNCTIONS) {
+        const logs = roleStatements(template, name).filter((s) =>
+          actionsOf(s).some((action) => action.startsWith('logs:')),
+        )
+        assert.ok(logs.length > 0, `${name} can log`)
+        assert.ok(
+          logs.some((s) => actionsOf(s).includes('logs:PutLogEvents')),
+          `${name}: logs:PutLogEvents`,
+        )
+        for (const statement of logs) {
+          for (const target of list(statement.Resource)) {
+            // The function's own group (and its streams), not a prefix shared with the others.
+            assert.match(
+              String(at(target, 'Fn::Sub')),
+              new RegExp(`:log-group:/aws/lambda/payscore-terminate-${stage}-${name}:\\*(:\\*)?$`),
+              `${name}: ${actionsOf(statement).join(',')} on ${JSON.stringify(target)}`,
+            )
+          }
         }
       }
     }
-    const services = new Set(
-      roleStatements(prod.template).flatMap((s) => actionsOf(s).map((a) => a.split(':')[0])),
-    )
-    assert.deepEqual([...services].sort(), ['logs', 'secretsmanager', 'sqs'])
+  })
+
+  it('uses only Secrets Manager, logs, KMS (with its param) and SQS (queue only)', () => {
+    const services = (template: Template, name: (typeof FUNCTIONS)[number]) =>
+      [
+        ...new Set(roleStatements(template, name).flatMap((s) => actionsOf(s).map((a) => a.split(':')[0]))),
+      ].sort()
+    for (const name of FUNCTIONS) {
+      const sqs = name === 'queue' ? ['sqs'] : []
+      assert.deepEqual(services(prod.template, name), ['logs', 'secretsmanager', ...sqs], name)
+      assert.deepEqual(services(full.template, name), ['kms', 'logs', 'secretsmanager', ...sqs], name)
+    }
+  })
+
+  it('fails packaging when a function is left on the shared role (infra/plugins/per-function-roles.cjs)', () => {
+    const require = createRequire(import.meta.url)
+    const PerFunctionRoles = require('../../infra/plugins/per-function-roles.cjs') as new (
+      serverless: unknown,
+    ) => { hooks: { 'before:package:finalize'(): void } }
+    const finalize = (resources: Record<string, Resource>) =>
+      new PerFunctionRoles({
+        service: { provider: { compiledCloudFormationTemplate: { Resources: resources } } },
+        getProvider: () => ({ naming: { getRoleLogicalId: () => 'IamRoleLambdaExecution' } }),
+        classes: { Error },
+      }).hooks['before:package:finalize']()
+    const shared = { Type: 'AWS::IAM::Role', Properties: {} }
+    const onShared = {
+      IamRoleLambdaExecution: shared,
+      HttpLambdaFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Role: getAtt('IamRoleLambdaExecution', 'Arn') },
+        DependsOn: ['IamRoleLambdaExecution'],
+      },
+    }
+    assert.throws(() => finalize(onShared), /HttpLambdaFunction/)
+    const unused: Record<string, Resource> = {
+      IamRoleLambdaExecution: shared,
+      HttpLambdaFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Role: getAtt('HttpIamRoleLambdaExecution', 'Arn') },
+      },
+    }
+    finalize(unused)
+    assert.deepEqual(Object.keys(unused), ['HttpLambdaFunction'], 'the unused shared role is dropped')
   })
 })
 
