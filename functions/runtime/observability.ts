@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Outcome } from '../terminate/outcome.ts'
 import type { InvalidRequestError } from '../terminate/request.ts'
-import type { WechatPayError } from '../wechatpay/errors.ts'
+import { errorClass, type WechatPayError } from '../wechatpay/errors.ts'
 
 /**
  * Structured JSON logs and EMF metrics (Powertools), service `payscore-terminate`, namespace
@@ -23,14 +23,6 @@ export function maskCode(code: unknown): string {
     : `${code.slice(0, shown)}${'*'.repeat(code.length - 2 * shown)}${code.slice(-shown)}`
 }
 
-const VERIFICATION_CODES = new Set([
-  'MISSING_HEADERS',
-  'TIMESTAMP_SKEW',
-  'UNKNOWN_SERIAL',
-  'BAD_SIGNATURE',
-  'SIGNTEST_PROBE',
-])
-
 /** Called for every WeChat Pay error the use case meets; verification failures are what alarms watch. */
 export function observeWechatPayError(error: WechatPayError, during: 'terminate' | 'query') {
   const fields = {
@@ -40,7 +32,7 @@ export function observeWechatPayError(error: WechatPayError, during: 'terminate'
     wechatpay_code: error.wechatCode,
     request_id: error.requestId,
   }
-  if (VERIFICATION_CODES.has(error.code)) {
+  if (errorClass(error.code) === 'unverified') {
     metrics.addMetric('VerificationFailures', MetricUnit.Count, 1)
     logger.warn('WeChat Pay response failed verification', fields)
   } else {

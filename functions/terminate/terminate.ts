@@ -1,7 +1,7 @@
 import type { CredentialStore, Merchant } from '../merchant/credentials.ts'
 import { CredentialsError } from '../merchant/errors.ts'
 import type { WechatPayClient } from '../wechatpay/client.ts'
-import { WechatPayError } from '../wechatpay/errors.ts'
+import { errorClass, WechatPayError } from '../wechatpay/errors.ts'
 import { type AuthorizationRef, queryByCode, terminateByCode } from '../wechatpay/operations.ts'
 import { dispositionOf, type Outcome, type OutcomeKind, outcome, type WechatPayFacts } from './outcome.ts'
 import type { TerminateInput } from './request.ts'
@@ -13,17 +13,6 @@ export interface TerminateContext {
   /** Told of every WeChat Pay error met on the way (verification failures, retries, refreshes), for logs and metrics. */
   observe?: (error: WechatPayError, during: 'terminate' | 'query') => void
 }
-
-/** Codes meaning a 2xx arrived but could not be trusted. */
-const UNVERIFIED = new Set([
-  'MISSING_HEADERS',
-  'TIMESTAMP_SKEW',
-  'UNKNOWN_SERIAL',
-  'BAD_SIGNATURE',
-  'SIGNTEST_PROBE',
-])
-/** Codes meaning the request may have reached WeChat with no answer we could read. */
-const UNANSWERED = new Set(['NETWORK', 'TIMEOUT', 'DEADLINE_EXCEEDED', 'BAD_RESPONSE'])
 
 /**
  * Terminates one authorization and says exactly what happened. Never `terminated` without a verified
@@ -75,14 +64,14 @@ export async function terminateAuthorization(
           return settle(input, merchant, context, facts, attempts, 'already_terminated', 'rejected')
         return outcome(disposition, input, facts, attempts)
       }
-      if (UNVERIFIED.has(error.code)) {
+      if (errorClass(error.code) === 'unverified') {
         return settle(input, merchant, context, facts, attempts, 'terminated', 'retryable', true)
       }
-      if (UNANSWERED.has(error.code) && attempts > 0) {
+      if (errorClass(error.code) === 'unanswered' && attempts > 0) {
         return settle(input, merchant, context, facts, attempts, 'terminated', 'retryable')
       }
       return outcome(
-        UNANSWERED.has(error.code) ? 'retryable' : 'failed',
+        errorClass(error.code) === 'unanswered' ? 'retryable' : 'failed',
         input,
         { ...facts, code: facts.code ?? error.code },
         attempts,
@@ -155,7 +144,7 @@ async function settle(
   } catch (error) {
     if (!(error instanceof WechatPayError)) throw error
     context.observe?.(error, 'query')
-    const neverVerifies = afterUnverified && UNVERIFIED.has(error.code)
+    const neverVerifies = afterUnverified && errorClass(error.code) === 'unverified'
     return outcome(neverVerifies ? 'failed' : 'retryable', input, facts, attempts)
   }
 }

@@ -20,6 +20,36 @@ export type WechatPayErrorCode =
   | 'HTTP_ERROR'
   | 'BAD_RESPONSE'
 
+/**
+ * What a failure means for the caller, one class per code, kept beside the union so that a new code
+ * cannot be added without saying what it means:
+ * - `invalid`: our configuration or input is wrong; nothing was sent.
+ * - `unverified`: a 2xx arrived but could not be trusted (WeChat may have acted, or it is forged).
+ * - `unanswered`: the request may have reached WeChat with no answer we could read.
+ * - `refused`: WeChat answered with an error status (its fields are on the error).
+ */
+export type WechatPayErrorClass = 'invalid' | 'unverified' | 'unanswered' | 'refused'
+
+export const ERROR_CLASSES: Readonly<Record<WechatPayErrorCode, WechatPayErrorClass>> = {
+  INVALID_KEY: 'invalid',
+  INVALID_CONFIG: 'invalid',
+  INVALID_PARAMETER: 'invalid',
+  MISSING_HEADERS: 'unverified',
+  TIMESTAMP_SKEW: 'unverified',
+  UNKNOWN_SERIAL: 'unverified',
+  BAD_SIGNATURE: 'unverified',
+  SIGNTEST_PROBE: 'unverified',
+  NETWORK: 'unanswered',
+  TIMEOUT: 'unanswered',
+  DEADLINE_EXCEEDED: 'unanswered',
+  BAD_RESPONSE: 'unanswered',
+  HTTP_ERROR: 'refused',
+}
+
+export function errorClass(code: WechatPayErrorCode): WechatPayErrorClass {
+  return ERROR_CLASSES[code]
+}
+
 export interface WechatPayErrorDetails {
   /** HTTP status of the response, when there was one. */
   status?: number
