@@ -45,6 +45,8 @@ export interface WechatPayResponse {
 }
 
 export interface WechatPayClient {
+  /** The merchant the requests are signed as (in partner mode, the service provider). */
+  readonly mchid: string
   call(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<WechatPayResponse>
 }
 
@@ -77,6 +79,7 @@ export function createClient(options: ClientOptions): WechatPayClient {
   })
 
   return {
+    mchid: signer.mchid,
     async call(method, path, { deadline, query, body }) {
       const target = path + (query ? `?${new URLSearchParams(query)}` : '')
       const text = body === undefined ? '' : JSON.stringify(body)

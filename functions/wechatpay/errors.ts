@@ -13,6 +13,8 @@ export type WechatPayErrorCode =
   | 'UNKNOWN_SERIAL'
   | 'BAD_SIGNATURE'
   | 'SIGNTEST_PROBE'
+  // a verified answer about something other than what was asked
+  | 'UNBOUND_ANSWER'
   // transport and protocol
   | 'NETWORK'
   | 'TIMEOUT'
@@ -39,6 +41,7 @@ export const ERROR_CLASSES: Readonly<Record<WechatPayErrorCode, WechatPayErrorCl
   UNKNOWN_SERIAL: 'unverified',
   BAD_SIGNATURE: 'unverified',
   SIGNTEST_PROBE: 'unverified',
+  UNBOUND_ANSWER: 'unverified',
   NETWORK: 'unanswered',
   TIMEOUT: 'unanswered',
   DEADLINE_EXCEEDED: 'unanswered',

@@ -61,19 +61,47 @@ export async function queryByCode(
     deadline,
     query: { service_id: ref.serviceId, sub_mchid: ref.subMchid },
   })
-  const state = parseState(response.body, ref.authorizationCode)
-  if (!state) {
-    throw new WechatPayError(
-      'BAD_RESPONSE',
-      'query answered without a known authorization_state for this authorization_code',
-      {
-        status: response.status,
-        requestId: response.requestId,
-        attempts: response.attempts,
-      },
-    )
+  const details = { status: response.status, requestId: response.requestId, attempts: response.attempts }
+  const answer = parseObject(response.body)
+  if (!answer) throw new WechatPayError('BAD_RESPONSE', 'query answered with no JSON object', details)
+  const problem = bindingProblem(answer, {
+    required: {
+      service_id: ref.serviceId,
+      sub_mchid: ref.subMchid,
+      authorization_code: ref.authorizationCode,
+    },
+    optional: { mchid: client.mchid },
+  })
+  if (problem) throw new WechatPayError('UNBOUND_ANSWER', `query answer ${problem}`, details)
+  const state = answer.authorization_state
+  if (state !== 'AVAILABLE' && state !== 'UNAVAILABLE' && state !== 'UNBINDUSER') {
+    throw new WechatPayError('BAD_RESPONSE', 'query answered without a known authorization_state', details)
   }
   return { authorizationState: state, requestId: response.requestId, attempts: response.attempts }
+}
+
+/**
+ * What a verified query answer must say to count as an answer about the authorization asked: a
+ * signature proves WeChat said it, not that it is about this request.
+ */
+export interface Binding {
+  /** Fields WeChat documents as always present that name what was asked: present and equal. */
+  required: Record<string, string>
+  /** Identifying fields WeChat may leave out: equal when present. */
+  optional: Record<string, string | undefined>
+}
+
+/** Why `answer` is not about what `binding` names (field names only, never values), or undefined. */
+export function bindingProblem(answer: Record<string, unknown>, binding: Binding): string | undefined {
+  for (const [field, expected] of Object.entries(binding.required)) {
+    if (answer[field] === undefined || answer[field] === null) return `has no ${field}`
+    if (answer[field] !== expected) return `is about another ${field}`
+  }
+  for (const [field, expected] of Object.entries(binding.optional)) {
+    if (expected === undefined || answer[field] === undefined || answer[field] === null) continue
+    if (answer[field] !== expected) return `is about another ${field}`
+  }
+  return undefined
 }
 
 /** The code lands inside a signed URL: check it against WeChat's rule, then percent-encode it anyway. */
@@ -86,14 +114,12 @@ function codePath(authorizationCode: string) {
   return `${AUTHORIZATION_PATH}/${encodeURIComponent(authorizationCode)}`
 }
 
-/** The state, from an answer about this very authorization (a verified answer about another code is refused). */
-function parseState(body: string, authorizationCode: string): AuthorizationState | undefined {
+function parseObject(body: string): Record<string, unknown> | undefined {
   try {
-    const answer = JSON.parse(body) as { authorization_state?: unknown; authorization_code?: unknown }
-    if (answer.authorization_code !== undefined && answer.authorization_code !== authorizationCode)
-      return undefined
-    const state = answer.authorization_state
-    return state === 'AVAILABLE' || state === 'UNAVAILABLE' || state === 'UNBINDUSER' ? state : undefined
+    const value: unknown = JSON.parse(body)
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }

@@ -85,6 +85,7 @@ describe('fault matrix: coverage', () => {
       order_not_exist: true,
       no_auth: true,
       sign_error: true,
+      altered_answer: true,
     }
     const injected = FAULT_MATRIX.filter((row) => row.source === 'WeChat Pay')
       .map((row) => row.injected)

@@ -54,6 +54,8 @@ interface InjectOptions {
   times?: number
   /** A second rule, e.g. a business refusal on terminate that makes the query run. */
   also?: Omit<FaultRule, 'code'>
+  /** For 'altered_answer': what the signed answer says instead. */
+  patch?: Record<string, unknown>
 }
 
 function injected(fault: Fault, options: InjectOptions = {}) {
@@ -61,6 +63,12 @@ function injected(fault: Fault, options: InjectOptions = {}) {
   const parts = [`fault: '${fault}'`]
   if (endpoint !== 'terminate') parts.push(`endpoint: '${endpoint}'`)
   if (options.times) parts.push(`times: ${options.times}`)
+  if (options.patch) {
+    const fields = Object.entries(options.patch).map(
+      ([field, value]) => `${field}: ${value === undefined ? 'undefined' : JSON.stringify(value)}`,
+    )
+    parts.push(`patch: { ${fields.join(', ')} }`)
+  }
   const also = options.also
     ? ` + \`inject({ fault: '${options.also.fault}', endpoint: '${options.also.endpoint ?? 'terminate'}' })\``
     : ''
@@ -91,6 +99,7 @@ function wechat(
         code,
         endpoint: options.endpoint ?? 'terminate',
         ...(options.times ? { times: options.times } : {}),
+        ...(options.patch ? { patch: options.patch } : {}),
       })
       return h.post(code)
     },
@@ -359,6 +368,42 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     },
     'bad_signature',
     { endpoint: 'any' },
+  ),
+  wechat(
+    {
+      id: 'wechat-unbound-query-sub-mchid',
+      fault: '204 that does not verify, then a verified query answer about another sub_mchid',
+      outcome: 'failed',
+      status: 502,
+      sent: { terminate: 1, query: 1 },
+      notes: 'a signed answer counts only if it is about what was asked: never terminated from it',
+    },
+    'altered_answer',
+    { endpoint: 'query', patch: { sub_mchid: '1900000999' }, also: { fault: 'bad_signature' } },
+  ),
+  wechat(
+    {
+      id: 'wechat-unbound-query-no-code',
+      fault: '204 that does not verify, then a verified query answer naming no authorization_code',
+      outcome: 'failed',
+      status: 502,
+      sent: { terminate: 1, query: 1 },
+      notes: 'authorization_code is always in a query-by-code answer: its absence is untrusted',
+    },
+    'altered_answer',
+    { endpoint: 'query', patch: { authorization_code: undefined }, also: { fault: 'bad_signature' } },
+  ),
+  wechat(
+    {
+      id: 'wechat-unbound-query-after-refusal',
+      fault: 'business refusal, then a verified query answer about another service_id',
+      outcome: 'retryable',
+      status: 503,
+      sent: { terminate: 1, query: 1 },
+      notes: 'the refusal is not settled by an answer about something else',
+    },
+    'altered_answer',
+    { endpoint: 'query', patch: { service_id: '999999' }, also: { fault: 'unfinished_orders' } },
   ),
   wechat(
     {

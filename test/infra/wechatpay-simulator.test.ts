@@ -396,6 +396,8 @@ describe('parameter checks', () => {
 type Expectation = { status: number; code?: string; processed: boolean; check?: (answer: Answer) => void }
 
 const EXPECTATIONS: Record<Exclude<Fault, 'slow' | 'reset'>, Expectation> = {
+  // A 204 has no JSON to alter: the terminate is processed and answered as usual.
+  altered_answer: { status: 204, processed: true },
   rate_limited: { status: 429, code: 'FREQUENCY_LIMITED', processed: false },
   server_error: { status: 500, code: 'SYSTEM_ERROR', processed: false },
   unavailable: { status: 503, code: 'SYSTEM_ERROR', processed: false },

@@ -6,7 +6,7 @@ import { parseAuthorizationHeader } from '../../functions/wechatpay/message.ts'
 import { queryByCode, terminateByCode } from '../../functions/wechatpay/operations.ts'
 import { VERSION } from '../../functions/wechatpay/version.ts'
 import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
-import { createTestMerchant, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
+import { createTestMerchant, MCHID, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
 import { clientFor, inSeconds, startSimulator } from '../helpers/wechatpay.ts'
 
 const merchant = createTestMerchant()
@@ -329,15 +329,37 @@ describe('client: answers that misbehave', () => {
     assert.equal(followed, 0)
   })
 
-  it('refuses a verified query answer about another authorization code', async (t) => {
+  it('reads the state from a verified query answer about the authorization asked', async (t) => {
     const simulator = await startSimulator(t, merchant)
-    const client = clientFor(merchant, simulator.url)
-    const spy: typeof client = {
-      call: async (method, path, options) => {
-        const answer = await client.call(method, path, options)
-        return { ...answer, body: answer.body.replace('code_A-1*', 'other') }
-      },
-    }
-    await rejectsWith(queryByCode(spy, request, deadline()), { code: 'BAD_RESPONSE' })
+    const answer = await queryByCode(clientFor(merchant, simulator.url), request, deadline())
+    assert.equal(answer.authorizationState, 'AVAILABLE')
+  })
+
+  // Signed by WeChat's key, verified, and about something else: untrusted like a bad signature.
+  const unbound: Array<[string, Record<string, unknown>]> = [
+    ['service_id missing', { service_id: undefined }],
+    ['service_id different', { service_id: '500002' }],
+    ['sub_mchid missing', { sub_mchid: undefined }],
+    ['sub_mchid different', { sub_mchid: '1900000110' }],
+    ['authorization_code missing', { authorization_code: undefined }],
+    ['authorization_code different', { authorization_code: 'other' }],
+    ['mchid of another merchant', { mchid: '1900000999' }],
+  ]
+  for (const [name, patch] of unbound) {
+    it(`refuses a signed query answer with ${name}: UNBOUND_ANSWER`, async (t) => {
+      const simulator = await startSimulator(t, merchant)
+      simulator.inject({ fault: 'altered_answer', endpoint: 'query', patch })
+      await rejectsWith(queryByCode(clientFor(merchant, simulator.url), request, deadline()), {
+        code: 'UNBOUND_ANSWER',
+        status: 200,
+      })
+    })
+  }
+
+  it("accepts a signed query answer naming the merchant's own mchid", async (t) => {
+    const simulator = await startSimulator(t, merchant)
+    simulator.inject({ fault: 'altered_answer', endpoint: 'query', patch: { mchid: MCHID } })
+    const answer = await queryByCode(clientFor(merchant, simulator.url), request, deadline())
+    assert.equal(answer.authorizationState, 'AVAILABLE')
   })
 })

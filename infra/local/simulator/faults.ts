@@ -24,6 +24,21 @@ interface ActiveRule {
   endpoint: Endpoint | 'any'
   code: string | undefined
   remaining: number
+  patch: Record<string, unknown> | undefined
+}
+
+/** The fault a request gets, with what 'altered_answer' changes. */
+export interface TakenFault {
+  fault: Fault
+  patch?: Record<string, unknown> | undefined
+}
+
+/** A JSON answer with `patch` applied (undefined removes a field); other answers are left alone. */
+export function alteredReply(reply: Reply, patch: Record<string, unknown> = {}): Reply {
+  if (!reply.body) return reply
+  const value = { ...(JSON.parse(reply.body) as Record<string, unknown>), ...patch }
+  for (const [field, replacement] of Object.entries(patch)) if (replacement === undefined) delete value[field]
+  return { status: reply.status, body: JSON.stringify(value) }
 }
 
 export interface FaultBook {
@@ -31,7 +46,7 @@ export interface FaultBook {
   clear(): void
   reset(): void
   /** The fault for this request, if any; counts down `times` of whatever it used. */
-  take(endpoint: Endpoint, code: string): Fault | undefined
+  take(endpoint: Endpoint, code: string): TakenFault | undefined
 }
 
 export function createFaultBook(): FaultBook {
@@ -48,7 +63,7 @@ export function createFaultBook(): FaultBook {
     if (!rule) return undefined
     rule.remaining -= 1
     if (rule.remaining <= 0) rules = rules.filter((candidate) => candidate !== rule)
-    return rule.fault
+    return { fault: rule.fault, patch: rule.patch }
   }
 
   function takeMagic(endpoint: Endpoint, code: string) {
@@ -57,7 +72,7 @@ export function createFaultBook(): FaultBook {
     const used = magicUses.get(code) ?? 0
     if (magic.times !== undefined && used >= magic.times) return undefined
     magicUses.set(code, used + 1)
-    return magic.fault
+    return { fault: magic.fault }
   }
 
   return {
@@ -71,6 +86,7 @@ export function createFaultBook(): FaultBook {
         endpoint: rule.endpoint ?? 'terminate',
         code: rule.code,
         remaining: times ?? Number.POSITIVE_INFINITY,
+        patch: rule.patch,
       })
     },
     clear() {

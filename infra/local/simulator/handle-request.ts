@@ -4,7 +4,7 @@
  * operation. Returns a decision; the server module does the I/O.
  */
 import type { AuthorizationBook } from './authorizations.ts'
-import { type FaultBook, faultReply } from './faults.ts'
+import { alteredReply, type FaultBook, faultReply } from './faults.ts'
 import {
   checkAuthorizationCode,
   checkQueryParams,
@@ -64,10 +64,12 @@ export function handleRequest(request: IncomingRequest, context: RequestContext)
   const operation = checkedOperation(route, request.body, code, context.authorizations)
   if (isReply(operation)) return { kind: 'answer', reply: operation }
 
-  const fault = context.faults.take(route.endpoint, code)
+  const taken = context.faults.take(route.endpoint, code)
+  const fault = taken?.fault
   if (fault === 'reset') return { kind: 'reset' }
   if (fault === 'slow') return { kind: 'slow', operation }
   const failure = fault && faultReply(fault)
   if (failure) return { kind: 'answer', reply: failure }
+  if (fault === 'altered_answer') return { kind: 'answer', reply: alteredReply(operation(), taken?.patch) }
   return { kind: 'answer', reply: operation(), fault }
 }

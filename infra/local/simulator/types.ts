@@ -51,6 +51,8 @@ export type Fault =
   | 'order_not_exist'
   | 'no_auth'
   | 'sign_error'
+  /** processes the request, then answers with `patch` applied to its JSON (undefined deletes a field), signed */
+  | 'altered_answer'
 
 export type Endpoint = 'terminate' | 'query'
 
@@ -62,6 +64,8 @@ export interface FaultRule {
   code?: string
   /** default: forever */
   times?: number
+  /** for 'altered_answer': fields to set in the JSON answer; a field set to undefined is removed */
+  patch?: Record<string, unknown>
 }
 
 export interface WechatPaySimulator {
