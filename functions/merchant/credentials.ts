@@ -9,9 +9,19 @@ export interface Merchant<T> {
 }
 
 export interface CredentialStore<T> {
-  /** The cached merchant, fetching at most once per TTL however many callers ask at once. */
+  /**
+   * The cached merchant, fetching at most once per TTL however many callers ask at once. When a
+   * refetch fails transiently the cached version is served; when it finds a new version that is
+   * unusable, that version's error is the answer. Either way Secrets Manager is asked again only
+   * after a pause.
+   */
   get(): Promise<Merchant<T>>
-  /** After WeChat refused our signature: fetch again unless someone already replaced `stale`. */
+  /**
+   * Another version than `stale` (WeChat refused our signature, or signed with a key `stale` does
+   * not hold): fetched now unless someone already replaced `stale`. Resolves to `stale` itself when
+   * Secrets Manager still holds that version; rejects when it cannot be read or the new version is
+   * unusable. Never served the stale version because a fetch failed.
+   */
   refresh(stale: Merchant<T>): Promise<Merchant<T>>
 }
 
@@ -22,69 +32,101 @@ export interface CredentialStoreOptions<T> {
   build: (keys: MerchantKeys) => T
   ttlMs?: number
   clock?: () => number
-  /** Told when a refresh failed and the previous version is served instead. */
-  onStale?: (error: CredentialsError) => void
+  /**
+   * Told once per failed fetch: `version` when the secret was read but is unusable, `servingCached`
+   * when a transient failure leaves the cached version in use.
+   */
+  onError?: (error: CredentialsError, facts: { version?: string; servingCached: boolean }) => void
 }
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
-/** After a transient failure, the cached version is served this long before Secrets Manager is asked again. */
-export const STALE_RETRY_MS = 30_000
+/** After a failed fetch, the cached version (or the unusable version's error) is served this long before Secrets Manager is asked again. */
+export const RETRY_PAUSE_MS = 30_000
+
+interface Cached<T> extends Merchant<T> {
+  /** When Secrets Manager may next be asked (TTL, or a pause after a failure). */
+  nextFetchAt: number
+}
 
 export function createCredentialStore<T>(options: CredentialStoreOptions<T>): CredentialStore<T> {
   const { secretId, secretsManager, build, ttlMs = DEFAULT_SECRET_TTL_MS, clock = Date.now } = options
-  let current: (Merchant<T> & { fetchedAt: number }) | undefined
+  let current: Cached<T> | undefined
+  /** The newest version that could not be used: parsed once, logged once, refused until it changes. */
+  let unusable: { version: string; error: CredentialsError; nextFetchAt: number } | undefined
   let inflight: Promise<Merchant<T>> | undefined
 
-  // One fetch at a time: a batch of records starting together shares it.
-  const load = (serveStale: boolean) => {
-    inflight ??= fetchMerchant(serveStale).finally(() => {
+  // One fetch at a time, whoever asked: each caller then reads the result its own way.
+  const fetchOnce = () => {
+    inflight ??= fetchMerchant().finally(() => {
       inflight = undefined
     })
     return inflight
   }
 
-  async function fetchMerchant(serveStale: boolean): Promise<Merchant<T>> {
+  async function fetchMerchant(): Promise<Merchant<T>> {
     let response: { SecretString?: string | undefined; VersionId?: string | undefined }
     try {
       response = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }))
     } catch (cause) {
       const error = fromAws(cause)
-      // A transient fault keeps the previous version working rather than failing every call, and
-      // is asked again after a pause rather than on every call (which would feed a throttle).
-      if (serveStale && error.transient && current) {
-        options.onStale?.(error)
-        current.fetchedAt = clock() - ttlMs + Math.min(ttlMs, STALE_RETRY_MS)
-        return current
-      }
+      options.onError?.(error, { servingCached: Boolean(current && error.transient) })
+      // Asked again after a pause rather than on every call, which would feed a throttle.
+      if (current && error.transient) current.nextFetchAt = clock() + Math.min(ttlMs, RETRY_PAUSE_MS)
       throw error
     }
     const version = response.VersionId ?? 'unversioned'
-    if (current && current.version === version) {
-      current.fetchedAt = clock()
+    if (current?.version === version) {
+      current.nextFetchAt = clock() + ttlMs
       return current
     }
-    if (typeof response.SecretString !== 'string') {
-      throw new CredentialsError(
-        'SECRET_MALFORMED',
-        'the merchant secret has no SecretString (binary secrets are not supported)',
-      )
+    if (unusable?.version !== version) {
+      try {
+        current = {
+          version,
+          value: build(parseSecretString(response.SecretString)),
+          nextFetchAt: clock() + ttlMs,
+        }
+        unusable = undefined
+        return current
+      } catch (error) {
+        if (!(error instanceof CredentialsError)) throw error
+        unusable = { version, error, nextFetchAt: 0 }
+        options.onError?.(error, { version, servingCached: false })
+      }
     }
-    current = { version, value: build(parseMerchantSecret(response.SecretString)), fetchedAt: clock() }
-    return current
+    unusable.nextFetchAt = clock() + Math.min(ttlMs, RETRY_PAUSE_MS)
+    throw unusable.error
   }
 
   return {
     async get() {
-      if (current && clock() - current.fetchedAt < ttlMs) return current
-      return load(true)
+      const now = clock()
+      // A newer version that is unusable is the answer until it changes: the operator must see it.
+      if (unusable && now < unusable.nextFetchAt) throw unusable.error
+      if (current && !unusable && now < current.nextFetchAt) return current
+      try {
+        return await fetchOnce()
+      } catch (error) {
+        // Through a throttle or an outage, the cached version keeps working.
+        if (current && error instanceof CredentialsError && error.transient) return current
+        throw error
+      }
     },
     async refresh(stale) {
       if (current && current.version !== stale.version) return current
-      if (inflight) return inflight
-      // The caller needs a new version: a failure to get one is its answer, not the stale version.
-      return load(false)
+      return fetchOnce()
     },
   }
+}
+
+function parseSecretString(secretString: string | undefined): MerchantKeys {
+  if (typeof secretString !== 'string') {
+    throw new CredentialsError(
+      'SECRET_MALFORMED',
+      'the merchant secret has no SecretString (binary secrets are not supported)',
+    )
+  }
+  return parseMerchantSecret(secretString)
 }
 
 const NOT_FOUND = new Set([

@@ -25,6 +25,7 @@ async function setUp(
   let now = 1_000_000
   const builds: MerchantKeys[] = []
   const stale: CredentialsError[] = []
+  const unusable: Array<[CredentialsError, string]> = []
   const store = createCredentialStore({
     secretId: SECRET,
     secretsManager: client,
@@ -34,14 +35,17 @@ async function setUp(
     },
     ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
     clock: () => now,
-    onStale: (error) => stale.push(error),
+    onError: (error, { version }) => {
+      if (version === undefined) stale.push(error)
+      else unusable.push([error, version])
+    },
   })
   t.after(async () => {
     client.destroy()
     await sm.close()
   })
   const gets = () => sm.calls.filter((call) => call.operation === 'GetSecretValue').length
-  return { sm, store, builds, stale, gets, merchant, advance: (ms: number) => (now += ms) }
+  return { sm, store, builds, stale, unusable, gets, merchant, advance: (ms: number) => (now += ms) }
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string, field?: string) {
@@ -153,5 +157,69 @@ describe('credential store', () => {
   it('rejects a SecretString that is not JSON', async (t) => {
     const { store } = await setUp(t, { secret: '{not json' })
     await rejectsWith(store.get(), 'SECRET_MALFORMED')
+  })
+
+  describe('refresh is decided by the secret, not by timing', () => {
+    for (const order of ['get first', 'refresh first'] as const) {
+      it(`a throttled refresh fails whatever a concurrent get serves (${order})`, async (t) => {
+        const { sm, store, advance } = await setUp(t, { ttlMs: 60_000 })
+        const first = await store.get()
+        advance(60_000)
+        sm.fail({ error: 'ThrottlingException' })
+        sm.delayMs = 30
+        const [served, refreshed] =
+          order === 'get first'
+            ? await Promise.allSettled([store.get(), store.refresh(first)])
+            : await Promise.allSettled([store.refresh(first), store.get()]).then(([r, g]) => [g!, r!])
+        assert.deepEqual(served, { status: 'fulfilled', value: first }, 'get serves the cached version')
+        assert.equal(refreshed?.status, 'rejected', 'refresh never receives the stale version')
+        assert.equal((refreshed as PromiseRejectedResult).reason.code, 'SECRET_UNAVAILABLE')
+      })
+    }
+  })
+
+  describe('an unusable new version', () => {
+    const broken = () => JSON.stringify({ ...createTestMerchant().secret, mchid: 'not digits' })
+
+    it('is parsed and reported once, refused until it changes, and asked again only after a pause', async (t) => {
+      const { sm, store, unusable, gets, advance } = await setUp(t, { ttlMs: 60_000 })
+      const first = await store.get()
+      sm.putSecret(SECRET, broken())
+      advance(60_000)
+      for (let call = 0; call < 5; call += 1) await rejectsWith(store.get(), 'SECRET_INVALID', 'mchid')
+      assert.equal(gets(), 2, 'one fetch for five calls')
+      assert.equal(unusable.length, 1)
+      assert.equal(unusable[0]![0].code, 'SECRET_INVALID')
+      assert.equal(unusable[0]![0].field, 'mchid')
+      advance(30_000)
+      await rejectsWith(store.get(), 'SECRET_INVALID', 'mchid')
+      assert.equal(gets(), 3, 'asked again after the pause')
+      assert.equal(unusable.length, 1, 'the same version is not reported again')
+      const fixed = createTestMerchant()
+      sm.putSecret(SECRET, fixed.secretString)
+      advance(30_000)
+      const second = await store.get()
+      assert.notEqual(second.version, first.version)
+    })
+
+    it('is the answer to a refresh (WeChat refused the old key): SECRET_INVALID naming the field', async (t) => {
+      const { sm, store, unusable } = await setUp(t)
+      const first = await store.get()
+      sm.putSecret(SECRET, broken())
+      await rejectsWith(store.refresh(first), 'SECRET_INVALID', 'mchid')
+      await rejectsWith(store.refresh(first), 'SECRET_INVALID', 'mchid')
+      assert.equal(unusable.length, 1, 'reported once')
+    })
+
+    it('with no usable version before it: every call fails at once, one fetch per pause', async (t) => {
+      const { store, unusable, gets, advance } = await setUp(t, { secret: broken() })
+      await rejectsWith(store.get(), 'SECRET_INVALID', 'mchid')
+      await rejectsWith(store.get(), 'SECRET_INVALID', 'mchid')
+      assert.equal(gets(), 1)
+      advance(30_000)
+      await rejectsWith(store.get(), 'SECRET_INVALID', 'mchid')
+      assert.equal(gets(), 2)
+      assert.equal(unusable.length, 1)
+    })
   })
 })
