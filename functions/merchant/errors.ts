@@ -1,3 +1,5 @@
+import type { WechatPayError } from '../wechatpay/errors.ts'
+
 export type CredentialsErrorCode =
   /** The secret does not exist (wrong MERCHANT_SECRET_ID). */
   | 'SECRET_NOT_FOUND'
@@ -15,15 +17,23 @@ export class CredentialsError extends Error {
   override readonly name = 'CredentialsError'
   readonly code: CredentialsErrorCode
   readonly field: string | undefined
+  /** Set when this was met refreshing the secret after WeChat refused our signature: that refusal. */
+  readonly refused: WechatPayError | undefined
 
   constructor(
     code: CredentialsErrorCode,
     message: string,
-    options: { field?: string; cause?: unknown } = {},
+    options: { field?: string | undefined; cause?: unknown; refused?: WechatPayError } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.field = options.field
+    this.refused = options.refused
+  }
+
+  /** The same problem, met while refreshing the secret after `refused`. */
+  after(refused: WechatPayError): CredentialsError {
+    return new CredentialsError(this.code, this.message, { field: this.field, cause: this.cause, refused })
   }
 
   /** Transient faults may pass; the others need an operator. */

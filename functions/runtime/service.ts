@@ -1,18 +1,13 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
 import { type CredentialStore, createCredentialStore } from '../merchant/credentials.ts'
-import { CredentialsError } from '../merchant/errors.ts'
-import { type Outcome, outcome } from '../terminate/outcome.ts'
+import { createRotatingClient } from '../merchant/rotating-client.ts'
 import type { TerminateInput } from '../terminate/request.ts'
-import { terminateAuthorization } from '../terminate/terminate.ts'
+import { type Termination, terminateAuthorization } from '../terminate/terminate.ts'
 import { createClient, type WechatPayClient } from '../wechatpay/client.ts'
 import { type Config, readConfig } from './config.ts'
-import { logger, maskCode, observeWechatPayError, reportOutcome } from './observability.ts'
+import { logger, observeWechatPayError, reportOutcome } from './observability.ts'
 
-export interface Termination {
-  outcome: Outcome
-  /** Set when our own configuration or secret is at fault: HTTP answers 500 without detail. */
-  fault?: 'configuration'
-}
+export type { Termination }
 
 /** What every entry point calls: one termination, logged and measured. */
 export interface Service {
@@ -28,17 +23,25 @@ export interface ServiceDeps {
   clock?: () => number
 }
 
+/**
+ * The container's Secrets Manager client, bounded: a Secrets Manager that hangs is a transient fault
+ * after about 3 s (two attempts), not a Lambda timeout. Without throwOnRequestTimeout the SDK only logs a warning
+ * when requestTimeout passes, and waits on.
+ */
+export function secretsManagerClient(overrides: SecretsManagerClientConfig = {}): SecretsManagerClient {
+  return new SecretsManagerClient({
+    // Two attempts of at most 1.5 s each (GetSecretValue answers in tens of milliseconds).
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+    ...overrides,
+  })
+}
+
 export function createService(config: Config, deps: ServiceDeps = {}): Service {
   const clock = deps.clock ?? Date.now
   const merchants: CredentialStore<WechatPayClient> = createCredentialStore({
     secretId: config.merchantSecretId,
-    secretsManager:
-      deps.secretsManager ??
-      // Bounded, so a Secrets Manager that hangs is a transient fault, not a Lambda timeout.
-      new SecretsManagerClient({
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-      }),
+    secretsManager: deps.secretsManager ?? secretsManagerClient(),
     ttlMs: config.secretTtlMs,
     clock,
     build: ({ signer, verifier }) =>
@@ -52,35 +55,32 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         clock,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       }),
-    onStale: (error) =>
-      logger.warn('serving the cached merchant secret: refresh failed', { error_code: error.code }),
+    // Once per failed fetch: an unusable version is parsed and logged once, then refused until it changes.
+    onError: (error, { version, servingCached }) => {
+      const fields = {
+        error_code: error.code,
+        field: error.field,
+        reason: error.message,
+        secret_version: version,
+      }
+      if (servingCached) logger.warn('serving the cached merchant secret: refresh failed', fields)
+      else logger.error('merchant secret unusable', fields)
+    },
   })
+  const wechatpay = createRotatingClient(merchants)
 
   return {
     config,
     deadline: (context) => clock() + context.getRemainingTimeInMillis() - config.deadlineMarginMs,
     async terminate(input, deadline) {
       const started = performance.now()
-      try {
-        const result = await terminateAuthorization(input, {
-          deadline,
-          merchants,
-          observe: observeWechatPayError,
-        })
-        reportOutcome(result, performance.now() - started)
-        return { outcome: result }
-      } catch (error) {
-        if (!(error instanceof CredentialsError)) throw error
-        logger.error('merchant secret unusable: nothing was sent to WeChat Pay', {
-          error_code: error.code,
-          field: error.field,
-          reason: error.message,
-          authorization_code: maskCode(input.authorization_code),
-        })
-        const result = outcome(error.transient ? 'retryable' : 'failed', input, {}, 0)
-        reportOutcome(result, performance.now() - started)
-        return error.transient ? { outcome: result } : { outcome: result, fault: 'configuration' }
-      }
+      const result = await terminateAuthorization(input, {
+        deadline,
+        wechatpay,
+        observe: observeWechatPayError,
+      })
+      reportOutcome(result.outcome, performance.now() - started)
+      return result
     },
   }
 }

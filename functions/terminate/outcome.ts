@@ -30,8 +30,6 @@ export type Disposition =
   | 'retryable'
   /** A business refusal: the verified query decides between already_terminated and rejected. */
   | 'settle'
-  /** Our signature was refused: refresh the merchant secret once (key rotation), then failed. */
-  | 'refresh_credentials'
 
 /**
  * THE table: WeChat status / error code -> disposition, first match wins. WeChat does not document
@@ -49,7 +47,9 @@ export const DISPOSITIONS: ReadonlyArray<{
   { status: 400, code: 'INVALID_ORDER_STATE', disposition: 'settle' },
   { status: 400, code: 'ORDER_CANCELED', disposition: 'settle' },
   { status: 400, code: 'ORDER_DONE', disposition: 'settle' },
-  { status: 401, code: 'SIGN_ERROR', disposition: 'refresh_credentials' },
+  // SIGN_ERROR reaches this table only after the client refreshed the merchant secret once and
+  // WeChat still refused the signature (functions/merchant/rotating-client.ts).
+  { status: 401, code: 'SIGN_ERROR', disposition: 'failed' },
   { status: 401, disposition: 'failed' },
   { status: 403, code: 'NO_AUTH', disposition: 'failed' },
   { status: 404, code: 'ORDER_NOT_EXIST', disposition: 'rejected' },

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import ky, { isNetworkError, type KyInstance } from 'ky'
-import { WechatPayError } from './errors.ts'
+import { type ReceivedResponse, WechatPayError } from './errors.ts'
 import { isRetryable, retryAfterMs, toWechatPayError } from './failures.ts'
 import type { Signer } from './signer.ts'
 import type { Verifier } from './verifier.ts'
@@ -42,12 +42,20 @@ export interface WechatPayResponse {
   body: string
   requestId: string | undefined
   attempts: number
+  /** The merchant the request was signed as (in partner mode, the service provider). */
+  mchid: string
 }
 
+/** What the operations need: one verified call. */
+export type WechatPayCaller = Pick<WechatPayClient, 'call'>
+
 export interface WechatPayClient {
-  /** The merchant the requests are signed as (in partner mode, the service provider). */
-  readonly mchid: string
   call(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<WechatPayResponse>
+  /**
+   * Verifies an answer that arrived earlier (a WechatPayError's `response`) with this client's keys:
+   * after WeChat signed with a key that the keys of the original call did not hold yet.
+   */
+  verify(received: ReceivedResponse, attempts: number): WechatPayResponse
 }
 
 export function createClient(options: ClientOptions): WechatPayClient {
@@ -79,7 +87,6 @@ export function createClient(options: ClientOptions): WechatPayClient {
   })
 
   return {
-    mchid: signer.mchid,
     async call(method, path, { deadline, query, body }) {
       const target = path + (query ? `?${new URLSearchParams(query)}` : '')
       const text = body === undefined ? '' : JSON.stringify(body)
@@ -142,15 +149,24 @@ export function createClient(options: ClientOptions): WechatPayClient {
             cause: error,
           })
         }
-        try {
-          verifier.verify(response.headers, responseText)
-        } catch (cause) {
-          const { code, message } = cause as WechatPayError
-          throw new WechatPayError(code, message, { status: response.status, requestId, attempts, cause })
-        }
-        return { status: response.status, body: responseText, requestId, attempts }
+        return verified(
+          { status: response.status, headers: response.headers, body: responseText, requestId },
+          attempts,
+        )
       }
     },
+    verify: verified,
+  }
+
+  function verified(received: ReceivedResponse, attempts: number): WechatPayResponse {
+    const { status, headers, body, requestId } = received
+    try {
+      verifier.verify(headers, body)
+    } catch (cause) {
+      const { code, message } = cause as WechatPayError
+      throw new WechatPayError(code, message, { status, requestId, attempts, response: received, cause })
+    }
+    return { status, body, requestId, attempts, mchid: signer.mchid }
   }
 
   function jittered(delay: number) {

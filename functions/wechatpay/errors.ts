@@ -68,7 +68,17 @@ export interface WechatPayErrorDetails {
   attempts?: number
   /** For configuration errors: the credential field at fault, named as in the merchant secret. */
   field?: string
+  /** For a 2xx that failed verification: the answer as received, to verify again with newer keys. */
+  response?: ReceivedResponse
   cause?: unknown
+}
+
+/** An answer exactly as it arrived, before verification. */
+export interface ReceivedResponse {
+  status: number
+  headers: Headers
+  body: string
+  requestId: string | undefined
 }
 
 export class WechatPayError extends Error {
@@ -81,6 +91,8 @@ export class WechatPayError extends Error {
   readonly requestId: string | undefined
   readonly attempts: number | undefined
   readonly field: string | undefined
+  /** Not enumerable: it holds WeChat's signature headers, which never reach a log. */
+  declare readonly response: ReceivedResponse | undefined
 
   constructor(code: WechatPayErrorCode, message: string, details: WechatPayErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
@@ -92,6 +104,22 @@ export class WechatPayError extends Error {
     this.requestId = details.requestId
     this.attempts = details.attempts
     this.field = details.field
+    Object.defineProperty(this, 'response', { value: details.response, enumerable: false })
+  }
+
+  /** The same failure, counting `attempts` requests in all (retries after a key refresh included). */
+  withAttempts(attempts: number): WechatPayError {
+    return new WechatPayError(this.code, this.message, {
+      status: this.status,
+      wechatCode: this.wechatCode,
+      wechatMessage: this.wechatMessage,
+      detail: this.detail,
+      requestId: this.requestId,
+      attempts,
+      field: this.field,
+      response: this.response,
+      cause: this.cause,
+    })
   }
 }
 

@@ -1,4 +1,4 @@
-import type { CallOptions, WechatPayClient } from './client.ts'
+import type { CallOptions, WechatPayCaller } from './client.ts'
 import { WechatPayError } from './errors.ts'
 
 /**
@@ -32,7 +32,7 @@ type Deadline = Pick<CallOptions, 'deadline'>
 
 /** POST .../authorization-code/{code}/terminate: resolves on a verified 204, throws WechatPayError otherwise. */
 export async function terminateByCode(
-  client: WechatPayClient,
+  client: WechatPayCaller,
   request: TerminateRequest,
   { deadline }: Deadline,
 ) {
@@ -53,7 +53,7 @@ export async function terminateByCode(
 
 /** GET .../authorization-code/{code}?service_id=..&sub_mchid=..: the verified authorization state. */
 export async function queryByCode(
-  client: WechatPayClient,
+  client: WechatPayCaller,
   ref: AuthorizationRef,
   { deadline }: Deadline,
 ): Promise<Authorization> {
@@ -70,7 +70,7 @@ export async function queryByCode(
       sub_mchid: ref.subMchid,
       authorization_code: ref.authorizationCode,
     },
-    optional: { mchid: client.mchid },
+    optional: { mchid: response.mchid },
   })
   if (problem) throw new WechatPayError('UNBOUND_ANSWER', `query answer ${problem}`, details)
   const state = answer.authorization_state

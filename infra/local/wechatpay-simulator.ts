@@ -123,6 +123,10 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
       const index = options.merchants.findIndex((known) => known.mchid === merchant.mchid)
       options.merchants.splice(index === -1 ? options.merchants.length : index, 1, merchant)
     },
+    rotateKeys(keys) {
+      if (keys.wechatpayPublicKey) options.wechatpayPublicKey = keys.wechatpayPublicKey
+      if (keys.platformCertificate) options.platformCertificate = keys.platformCertificate
+    },
     reset() {
       requests.length = 0
       faults.reset()

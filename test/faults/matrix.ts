@@ -128,9 +128,7 @@ function magic(prefix: Magic, row: Pick<FaultRow, 'outcome' | 'status' | 'sent' 
 // ---- Secrets Manager -----------------------------------------------------------------------
 
 function loggedProblem(observation: Observation) {
-  return observation.logs.find(
-    (line) => line.message === 'merchant secret unusable: nothing was sent to WeChat Pay',
-  )
+  return observation.logs.find((line) => line.message === 'merchant secret unusable')
 }
 
 function secretError(

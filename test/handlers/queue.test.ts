@@ -27,7 +27,7 @@ describe('SQS entry point', () => {
       eventBridgeEnvelope('not an object'),
       input(freshCode('SIM_503')),
       input(freshCode('SIM_NOTEXIST')),
-      input(freshCode('SIM_BADSIG_ALL')),
+      input(freshCode('SIM_NOAUTH')),
     ]
     const event = sqsEvent(bodies)
     const response = await handler(event, lambdaContext())

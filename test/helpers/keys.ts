@@ -65,3 +65,19 @@ export function loadPlatformCertificate(): PlatformCertificateFixture {
     serialNo: new X509Certificate(certificatePem).serialNumber.toUpperCase(),
   }
 }
+
+/**
+ * A second test-only platform certificate: the self-signed one of wechatpay-go's notification test
+ * (serial D7CE59D1F522D701, valid 2021-2031), whose key is the known-answer vector's test key.
+ */
+export function loadGoSdkCertificate(): PlatformCertificateFixture {
+  const certificatePem = readFileSync(
+    new URL('../fixtures/go-sdk-platform-certificate.pem', import.meta.url),
+    'utf8',
+  )
+  return {
+    certificatePem,
+    privateKey: createPrivateKey(loadSignerVector().privatePem),
+    serialNo: new X509Certificate(certificatePem).serialNumber.toUpperCase(),
+  }
+}

@@ -8,7 +8,7 @@ describe('the WeChat status/code -> disposition table', () => {
     [400, 'INVALID_REQUEST', 'settle'],
     [400, 'ORDER_DONE', 'settle'],
     [400, 'SOMETHING_NEW', 'settle'],
-    [401, 'SIGN_ERROR', 'refresh_credentials'],
+    [401, 'SIGN_ERROR', 'failed'],
     [401, undefined, 'failed'],
     [403, 'NO_AUTH', 'failed'],
     [403, 'RULE_LIMIT', 'settle'],

@@ -80,6 +80,8 @@ export interface WechatPaySimulator {
   setState(code: string, state: AuthorizationState): void
   /** Key rotation: from now on trust this merchant's key (and serial) instead of the one it had. */
   trustMerchant(merchant: SimulatorMerchant): void
+  /** WeChat's own key rotation: from now on sign answers with these keys (the others are kept). */
+  rotateKeys(keys: Pick<SimulatorOptions, 'wechatpayPublicKey' | 'platformCertificate'>): void
   /** forget requests, faults, states */
   reset(): void
   /** closes the server AND all open sockets, and cancels pending 'slow' answers */
