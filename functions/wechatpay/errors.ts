@@ -9,10 +9,12 @@ export type WechatPayErrorCode =
   | 'INVALID_PARAMETER'
   // response verification (2xx only), in the order the verifier checks
   | 'MISSING_HEADERS'
+  | 'MALFORMED_HEADERS'
   | 'TIMESTAMP_SKEW'
   | 'UNKNOWN_SERIAL'
-  | 'BAD_SIGNATURE'
   | 'SIGNTEST_PROBE'
+  | 'BAD_SIGNATURE'
+  | 'REPLAYED_NONCE'
   // transport and protocol
   | 'NETWORK'
   | 'TIMEOUT'
@@ -35,10 +37,12 @@ export const ERROR_CLASSES: Readonly<Record<WechatPayErrorCode, WechatPayErrorCl
   INVALID_CONFIG: 'invalid',
   INVALID_PARAMETER: 'invalid',
   MISSING_HEADERS: 'unverified',
+  MALFORMED_HEADERS: 'unverified',
   TIMESTAMP_SKEW: 'unverified',
   UNKNOWN_SERIAL: 'unverified',
-  BAD_SIGNATURE: 'unverified',
   SIGNTEST_PROBE: 'unverified',
+  BAD_SIGNATURE: 'unverified',
+  REPLAYED_NONCE: 'unverified',
   NETWORK: 'unanswered',
   TIMEOUT: 'unanswered',
   DEADLINE_EXCEEDED: 'unanswered',
