@@ -19,6 +19,7 @@ export type WechatPayErrorCode =
   | 'NETWORK'
   | 'TIMEOUT'
   | 'DEADLINE_EXCEEDED'
+  | 'RESPONSE_TOO_LARGE'
   | 'HTTP_ERROR'
   | 'BAD_RESPONSE'
 
@@ -46,6 +47,8 @@ export const ERROR_CLASSES: Readonly<Record<WechatPayErrorCode, WechatPayErrorCl
   NETWORK: 'unanswered',
   TIMEOUT: 'unanswered',
   DEADLINE_EXCEEDED: 'unanswered',
+  // An answer longer than the client reads (any status) is unusable: as if none had come.
+  RESPONSE_TOO_LARGE: 'unanswered',
   BAD_RESPONSE: 'unanswered',
   HTTP_ERROR: 'refused',
 }
