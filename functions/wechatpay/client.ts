@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import ky, { isNetworkError, type KyInstance } from 'ky'
+import { readBody } from './body.ts'
 import { type ReceivedResponse, WechatPayError } from './errors.ts'
-import { isRetryable, retryAfterMs, toWechatPayError } from './failures.ts'
+import { answerError, isRetryable, isRetryableStatus, retryAfterMs, toWechatPayError } from './failures.ts'
 import type { Signer } from './signer.ts'
 import type { Verifier } from './verifier.ts'
 import { USER_AGENT } from './version.ts'
@@ -49,6 +50,11 @@ export interface WechatPayResponse {
 /** What the operations need: one verified call. */
 export type WechatPayCaller = Pick<WechatPayClient, 'call'>
 
+/** What one attempt gives: the verified answer, or a failure and whether another attempt may help. */
+type Attempt =
+  | { response: WechatPayResponse }
+  | { failure: WechatPayError; retryable: boolean; retryAfter?: number | undefined; failover?: boolean }
+
 export interface WechatPayClient {
   call(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<WechatPayResponse>
   /**
@@ -76,10 +82,12 @@ export function createClient(options: ClientOptions): WechatPayClient {
 
   // One HTTP attempt per ky call: the retry loop below is ours, so each attempt is signed afresh,
   // may go to the other access point, and knows the deadline. (ky's own retries would clone every
-  // request body up front for a retry that our loop builds anyway.)
+  // request body up front for a retry that our loop builds anyway.) Every answer, error statuses
+  // included, comes back as a Response whose body only readBody reads: ky reads error bodies whole
+  // (up to 10 MiB) when it throws them, so it does not throw them.
   const api: KyInstance = ky.create({
     headers,
-    throwHttpErrors: true,
+    throwHttpErrors: false,
     retry: 0,
     // A redirect would carry our Authorization elsewhere (and turn the POST into a GET): never follow.
     redirect: 'manual',
@@ -103,10 +111,57 @@ export function createClient(options: ClientOptions): WechatPayClient {
           ],
         },
       }
+
+      /** One request and its answer: a verified 2xx, or a failure and whether to try again. */
+      async function attempt(url: string, attempts: number): Promise<Attempt> {
+        const remaining = deadline - clock()
+        const context = () => ({ attempts, pastDeadline: clock() >= deadline })
+        // ky's timeout ends when the headers arrive; this signal also bounds reading the body.
+        const signal = AbortSignal.timeout(remaining)
+        let response: Response
+        try {
+          response = await api(url, { ...init, signal, timeout: Math.min(attemptTimeoutMs, remaining) })
+        } catch (error) {
+          const failure = toWechatPayError(error, context())
+          return { failure, retryable: isRetryable(error, method), failover: isNetworkError(error) }
+        }
+        const { status, headers: answerHeaders } = response
+        const answer = { status, requestId: answerHeaders.get('request-id') ?? undefined, attempts }
+        const retryAfter = () => retryAfterMs(answerHeaders, clock())
+        let responseText: string
+        try {
+          // An error body gets the attempt timeout (as ky gave it): a stalled one must not use up the
+          // retries' time. A 2xx body is read until the deadline: WeChat may have acted on it.
+          responseText = await readBody(response, response.ok ? undefined : attemptTimeoutMs)
+        } catch (error) {
+          // A 429 or 5xx is retried for its status alone: its body would only have explained it.
+          if (isRetryableStatus(status)) {
+            return {
+              failure: answerError(answer, undefined, error),
+              retryable: true,
+              retryAfter: retryAfter(),
+            }
+          }
+          // Otherwise the answer is unusable: a 2xx may mean WeChat acted, an error's code is unknown;
+          // no retry, the caller settles it (the query says what became of the authorization).
+          const { code, message } = toWechatPayError(error, context())
+          return { failure: new WechatPayError(code, message, { ...answer, cause: error }), retryable: false }
+        }
+        if (!response.ok) {
+          const failure = answerError(answer, responseText)
+          return { failure, retryable: isRetryableStatus(status), retryAfter: retryAfter() }
+        }
+        // Verification: nothing of a 2xx is used before its signature verified.
+        try {
+          return { response: verified({ ...answer, headers: answerHeaders, body: responseText }, attempts) }
+        } catch (failure) {
+          return { failure: failure as WechatPayError, retryable: false }
+        }
+      }
+
       let host = primary
       for (let attempts = 1; ; attempts += 1) {
-        const remaining = deadline - clock()
-        if (remaining < minAttemptMs) {
+        if (deadline - clock() < minAttemptMs) {
           throw new WechatPayError(
             'DEADLINE_EXCEEDED',
             'no time left before the deadline to call WeChat Pay',
@@ -115,49 +170,22 @@ export function createClient(options: ClientOptions): WechatPayClient {
             },
           )
         }
-        let response: Response
-        let responseText: string
-        // ky's timeout ends when the headers arrive; this signal also bounds reading the body.
-        const signal = AbortSignal.timeout(remaining)
-        try {
-          response = await api(host + target, {
-            ...init,
-            signal,
-            timeout: Math.min(attemptTimeoutMs, remaining),
-          })
-        } catch (error) {
-          const failure = toWechatPayError(error, { attempts, pastDeadline: clock() >= deadline })
-          if (attempts >= maxAttempts || !isRetryable(error, method)) throw failure
-          const delay = retryAfterMs(error, clock()) ?? jittered(backoff(attempts))
-          // Never start a retry that the deadline cannot hold: the last real answer is worth more.
-          if (deadline - clock() < delay + minAttemptMs) throw failure
-          // A connection that failed goes to the other access point; answers stay where they came from.
-          if (secondary && isNetworkError(error)) host = host === primary ? secondary : primary
-          await sleep(delay)
-          continue
-        }
-        const requestId = response.headers.get('request-id') ?? undefined
-        try {
-          responseText = await response.text()
-        } catch (error) {
-          // A 2xx whose body never fully arrived: WeChat may have acted, so no retry; the caller settles it.
-          const failure = toWechatPayError(error, { attempts, pastDeadline: clock() >= deadline })
-          throw new WechatPayError(failure.code, failure.message, {
-            status: response.status,
-            requestId,
-            attempts,
-            cause: error,
-          })
-        }
-        return verified(
-          { status: response.status, headers: response.headers, body: responseText, requestId },
-          attempts,
-        )
+        const result = await attempt(host + target, attempts)
+        if ('response' in result) return result.response
+        const { failure } = result
+        if (attempts >= maxAttempts || !result.retryable) throw failure
+        const delay = result.retryAfter ?? jittered(backoff(attempts))
+        // Never start a retry that the deadline cannot hold: the last real answer is worth more.
+        if (deadline - clock() < delay + minAttemptMs) throw failure
+        // A connection that failed goes to the other access point; answers stay where they came from.
+        if (secondary && result.failover) host = host === primary ? secondary : primary
+        await sleep(delay)
       }
     },
     verify: verified,
   }
 
+  /** The answer once its signature verified; a failure keeps the answer, to verify again with newer keys. */
   function verified(received: ReceivedResponse, attempts: number): WechatPayResponse {
     const { status, headers, body, requestId } = received
     try {

@@ -9,16 +9,19 @@ export type WechatPayErrorCode =
   | 'INVALID_PARAMETER'
   // response verification (2xx only), in the order the verifier checks
   | 'MISSING_HEADERS'
+  | 'MALFORMED_HEADERS'
   | 'TIMESTAMP_SKEW'
   | 'UNKNOWN_SERIAL'
-  | 'BAD_SIGNATURE'
   | 'SIGNTEST_PROBE'
+  | 'BAD_SIGNATURE'
+  | 'REPLAYED_NONCE'
   // a verified answer about something other than what was asked
   | 'UNBOUND_ANSWER'
   // transport and protocol
   | 'NETWORK'
   | 'TIMEOUT'
   | 'DEADLINE_EXCEEDED'
+  | 'RESPONSE_TOO_LARGE'
   | 'HTTP_ERROR'
   | 'BAD_RESPONSE'
 
@@ -37,14 +40,18 @@ export const ERROR_CLASSES: Readonly<Record<WechatPayErrorCode, WechatPayErrorCl
   INVALID_CONFIG: 'invalid',
   INVALID_PARAMETER: 'invalid',
   MISSING_HEADERS: 'unverified',
+  MALFORMED_HEADERS: 'unverified',
   TIMESTAMP_SKEW: 'unverified',
   UNKNOWN_SERIAL: 'unverified',
-  BAD_SIGNATURE: 'unverified',
   SIGNTEST_PROBE: 'unverified',
+  BAD_SIGNATURE: 'unverified',
+  REPLAYED_NONCE: 'unverified',
   UNBOUND_ANSWER: 'unverified',
   NETWORK: 'unanswered',
   TIMEOUT: 'unanswered',
   DEADLINE_EXCEEDED: 'unanswered',
+  // An answer longer than the client reads (any status) is unusable: as if none had come.
+  RESPONSE_TOO_LARGE: 'unanswered',
   BAD_RESPONSE: 'unanswered',
   HTTP_ERROR: 'refused',
 }

@@ -1,27 +1,67 @@
-import { HTTPError, isNetworkError, isTimeoutError } from 'ky'
+import { isNetworkError, isTimeoutError } from 'ky'
 import { WechatPayError } from './errors.ts'
+import type { HeaderSource } from './verifier.ts'
 
 /** WeChat asks for 429 and 5xx to be retried later with the same parameters. */
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
 
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUS.has(status)
+}
+
 /**
- * Whether another attempt may help. A POST that timed out is not resent: it may have arrived, and
- * the caller settles it with the query. Connection failures are retried, POST included.
+ * Whether another attempt may help after a request that got no answer. A POST that timed out is not
+ * resent: it may have arrived, and the caller settles it with the query. Connection failures are
+ * retried, POST included.
  */
 export function isRetryable(error: unknown, method: string): boolean {
-  if (error instanceof HTTPError) return RETRYABLE_STATUS.has(error.response.status)
   if (isTimeoutError(error)) return method === 'GET'
   return isNetworkError(error)
 }
 
-/** Milliseconds a 429 or 503 asks us to wait (`Retry-After`, seconds or an HTTP date), if it says. */
-export function retryAfterMs(error: unknown, now: number): number | undefined {
-  if (!(error instanceof HTTPError)) return undefined
-  const header = error.response.headers.get('retry-after')
+/** Milliseconds an answer asks us to wait (`Retry-After`, seconds or an HTTP date), if it says. */
+export function retryAfterMs(headers: HeaderSource, now: number): number | undefined {
+  const header = headers.get('retry-after')
   if (!header) return undefined
   const seconds = Number(header)
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined
+}
+
+export interface Answer {
+  status: number
+  requestId: string | undefined
+  attempts: number
+}
+
+/**
+ * A non-2xx answer as HTTP_ERROR, WeChat's `code`, `message` and `detail` taken from its JSON body
+ * when there is one (error bodies are not signed: information, not proof). `body` is undefined when
+ * it could not be read; `cause` is then why.
+ */
+export function answerError(answer: Answer, body: string | undefined, cause?: unknown): WechatPayError {
+  const data = parseObject(body)
+  const wechatCode = typeof data.code === 'string' ? data.code : undefined
+  return new WechatPayError(
+    'HTTP_ERROR',
+    `WeChat Pay answered ${answer.status}${wechatCode ? ` ${wechatCode}` : ''}`,
+    {
+      ...answer,
+      wechatCode,
+      wechatMessage: typeof data.message === 'string' ? data.message : undefined,
+      detail: data.detail,
+      ...(cause === undefined ? {} : { cause }),
+    },
+  )
+}
+
+function parseObject(body: string | undefined): Record<string, unknown> {
+  try {
+    const data: unknown = JSON.parse(body ?? '')
+    return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
 }
 
 export interface FailureContext {
@@ -30,30 +70,9 @@ export interface FailureContext {
   pastDeadline: boolean
 }
 
-/** Every failure becomes one WechatPayError; a non-2xx answer is parsed into WeChat's fields. */
+/** Every failure to get or read an answer becomes one WechatPayError. */
 export function toWechatPayError(error: unknown, { attempts, pastDeadline }: FailureContext): WechatPayError {
   if (error instanceof WechatPayError) return error
-  if (error instanceof HTTPError) {
-    const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as Record<
-      string,
-      unknown
-    >
-    const status = error.response.status
-    const wechatCode = typeof data.code === 'string' ? data.code : undefined
-    return new WechatPayError(
-      'HTTP_ERROR',
-      `WeChat Pay answered ${status}${wechatCode ? ` ${wechatCode}` : ''}`,
-      {
-        status,
-        wechatCode,
-        wechatMessage: typeof data.message === 'string' ? data.message : undefined,
-        detail: data.detail,
-        requestId: error.response.headers.get('request-id') ?? undefined,
-        attempts,
-        cause: error,
-      },
-    )
-  }
   if (isTimeoutError(error)) {
     const code = pastDeadline ? 'DEADLINE_EXCEEDED' : 'TIMEOUT'
     return new WechatPayError(code, 'WeChat Pay did not answer in time', { attempts, cause: error })

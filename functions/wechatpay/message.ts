@@ -67,3 +67,41 @@ export function parseAuthorizationHeader(header: string): AuthorizationFields | 
   if (items.size !== 5 || Object.values(fields).some((value) => value === undefined)) return undefined
   return fields as AuthorizationFields
 }
+
+/** The response headers a signature covers or names, as WeChat writes them. */
+export const SIGNATURE_HEADERS = [
+  'Wechatpay-Timestamp',
+  'Wechatpay-Nonce',
+  'Wechatpay-Signature',
+  'Wechatpay-Serial',
+] as const
+
+export type SignatureHeader = (typeof SIGNATURE_HEADERS)[number]
+
+/**
+ * What each signature header may hold. No rule admits `,` or a space, so a header sent twice, which
+ * fetch joins as `a, b` and API Gateway as `a,b`, never passes: each header counts once or not at all.
+ * - Timestamp: epoch seconds, 1 to 12 digits (no sign, point, exponent or hex).
+ * - Nonce: 1 to 64 of `[0-9A-Za-z_-]` (WeChat sends 32 of `[0-9A-Za-z]`): it goes into the signed
+ *   message between newlines and is remembered against replay, so nothing else is needed.
+ * - Signature: 1 to 1024 base64 characters, `=` included (RSA-4096 needs 684). Whether it is the
+ *   canonical base64 of exactly the key's length is checked once the serial has picked the key
+ *   (`decodeSignature`). WeChat's `WECHATPAY/SIGNTEST/` probes fit, and fail later as probes.
+ * - Serial: `PUB_KEY_ID_` and 1 to 64 digits, or a certificate serial of 1 to 64 hex digits.
+ */
+export const SIGNATURE_HEADER_FORMATS: Readonly<Record<SignatureHeader, RegExp>> = {
+  'Wechatpay-Timestamp': /^\d{1,12}$/,
+  'Wechatpay-Nonce': /^[0-9A-Za-z_-]{1,64}$/,
+  'Wechatpay-Signature': /^[0-9A-Za-z+/=]{1,1024}$/,
+  'Wechatpay-Serial': /^(?:PUB_KEY_ID_\d{1,64}|[0-9A-Fa-f]{1,64})$/,
+}
+
+/**
+ * The signature's bytes, when it is canonical base64 (exactly what encoding those bytes gives back:
+ * padded, no unused bits set, nothing after the padding) of exactly `length` bytes, the key's
+ * modulus length; otherwise undefined. Node's decoder alone would ignore junk after the padding.
+ */
+export function decodeSignature(signature: string, length: number): Buffer | undefined {
+  const bytes = Buffer.from(signature, 'base64')
+  return bytes.length === length && bytes.toString('base64') === signature ? bytes : undefined
+}

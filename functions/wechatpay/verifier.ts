@@ -1,6 +1,14 @@
-import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto'
+import { type KeyObject, verify } from 'node:crypto'
 import { WechatPayError } from './errors.ts'
-import { responseMessage, SIGNTEST_PREFIX } from './message.ts'
+import {
+  decodeSignature,
+  responseMessage,
+  SIGNATURE_HEADER_FORMATS,
+  SIGNATURE_HEADERS,
+  SIGNTEST_PREFIX,
+} from './message.ts'
+import { containerNonces, type NonceRecord } from './replay.ts'
+import { certificateEntry, publicKeyEntry, type TrustedKey } from './trusted-keys.ts'
 
 /** Largest accepted distance between WeChat's Wechatpay-Timestamp and our clock; exactly 300 s passes. */
 export const MAX_CLOCK_SKEW_SECONDS = 300
@@ -31,17 +39,12 @@ export interface VerifierOptions {
   platformCertificates?: readonly string[]
   /** Milliseconds since the epoch. */
   clock?: () => number
-}
-
-interface TrustedKey {
-  key: KeyObject
-  /** Certificates are only trusted within their validity period. */
-  validFrom?: number
-  validTo?: number
+  /** Nonces of verified answers, refused when seen again; by default the container's shared record. */
+  nonces?: NonceRecord
 }
 
 export function createVerifier(options: VerifierOptions): Verifier {
-  const { clock = Date.now } = options
+  const { clock = Date.now, nonces = containerNonces } = options
   const keys = new Map<string, TrustedKey>()
   if (options.publicKey) {
     const { id } = options.publicKey
@@ -52,15 +55,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
         { field: 'wechatpay_public_key_id' },
       )
     }
-    keys.set(id, { key: loadPublicKey(options.publicKey.key) })
+    keys.set(id, publicKeyEntry(options.publicKey.key))
   }
   for (const [index, pem] of (options.platformCertificates ?? []).entries()) {
-    const certificate = parseCertificate(pem, index)
-    keys.set(certificate.serialNumber.toUpperCase(), {
-      key: rsaKey(certificate.publicKey, `platform_certificates[${index}]`),
-      validFrom: Date.parse(certificate.validFrom),
-      validTo: Date.parse(certificate.validTo),
-    })
+    const { serial, ...entry } = certificateEntry(pem, index)
+    keys.set(serial, entry)
   }
   if (keys.size === 0) {
     throw new WechatPayError(
@@ -73,22 +72,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     serials: [...keys.keys()],
     publicKeyId: options.publicKey?.id,
     verify(headers, body) {
-      // The order is the official SDKs': headers present, clock, serial known, signature.
-      const timestampText = headers.get('wechatpay-timestamp')
-      const nonce = headers.get('wechatpay-nonce')
-      const signature = headers.get('wechatpay-signature')
-      const serialText = headers.get('wechatpay-serial')
-      if (!timestampText || !nonce || !signature || !serialText) {
-        const missing = [
-          ['Wechatpay-Timestamp', timestampText],
-          ['Wechatpay-Nonce', nonce],
-          ['Wechatpay-Signature', signature],
-          ['Wechatpay-Serial', serialText],
-        ].flatMap(([name, value]) => (value ? [] : [name]))
-        throw new WechatPayError('MISSING_HEADERS', `response is missing ${missing.join(', ')}`)
-      }
+      // The order is the official SDKs' (headers, clock, serial, signature), each header checked
+      // against its format first (message.ts), and the replay check last, on a verified answer.
+      const { timestamp: timestampText, nonce, signature, serial: serialText } = readHeaders(headers)
       const now = clock()
-      const timestamp = /^\d{1,12}$/.test(timestampText) ? Number(timestampText) : Number.NaN
+      const timestamp = Number(timestampText)
       if (!(Math.abs(Math.floor(now / 1000) - timestamp) <= MAX_CLOCK_SKEW_SECONDS)) {
         throw new WechatPayError(
           'TIMESTAMP_SKEW',
@@ -111,50 +99,44 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (signature.startsWith(SIGNTEST_PREFIX)) {
         throw new WechatPayError('SIGNTEST_PROBE', 'response carries a WECHATPAY/SIGNTEST/ probe signature')
       }
+      const bytes = decodeSignature(signature, trusted.length)
+      if (!bytes) {
+        throw new WechatPayError(
+          'BAD_SIGNATURE',
+          `Wechatpay-Signature is not canonical base64 of ${trusted.length} bytes (key ${serial})`,
+        )
+      }
       const message = Buffer.from(responseMessage(timestampText, nonce, body))
-      if (!verify('sha256', message, trusted.key, Buffer.from(signature, 'base64'))) {
+      if (!verify('sha256', message, trusted.key, bytes)) {
         throw new WechatPayError('BAD_SIGNATURE', `response signature does not verify with key ${serial}`)
       }
+      // Only a verified answer is recorded: one that failed may be verified again after a key refresh.
+      if (nonces.seen(nonce, now)) {
+        throw new WechatPayError('REPLAYED_NONCE', 'Wechatpay-Nonce was already seen in a verified answer')
+      }
+      // Kept exactly while the timestamp passes the clock check: up to floor(now / 1000) = timestamp + 300.
+      nonces.record(nonce, (timestamp + MAX_CLOCK_SKEW_SECONDS + 1) * 1000, now)
       return { serial, timestamp }
     },
   }
 }
 
-function loadPublicKey(key: KeyObject | string): KeyObject {
-  if (typeof key !== 'string') return rsaKey(key, 'wechatpay_public_key')
-  if (!key.includes('-----BEGIN PUBLIC KEY-----')) {
-    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block', {
-      field: 'wechatpay_public_key',
-    })
+/** The four headers, each present once and well-formed, else MISSING_HEADERS or MALFORMED_HEADERS. */
+function readHeaders(headers: HeaderSource) {
+  const values = SIGNATURE_HEADERS.map((name) => headers.get(name) ?? '')
+  const missing = SIGNATURE_HEADERS.filter((_, index) => values[index] === '')
+  if (missing.length > 0) {
+    throw new WechatPayError('MISSING_HEADERS', `response is missing ${missing.join(', ')}`)
   }
-  try {
-    return rsaKey(createPublicKey(key), 'wechatpay_public_key')
-  } catch (cause) {
-    if (cause instanceof WechatPayError) throw cause
-    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key PEM could not be parsed', {
-      field: 'wechatpay_public_key',
-      cause,
-    })
-  }
-}
-
-function parseCertificate(pem: string, index: number): X509Certificate {
-  try {
-    return new X509Certificate(pem)
-  } catch (cause) {
+  const malformed = SIGNATURE_HEADERS.filter(
+    (name, index) => !SIGNATURE_HEADER_FORMATS[name].test(values[index]!),
+  )
+  if (malformed.length > 0) {
     throw new WechatPayError(
-      'INVALID_KEY',
-      `platform_certificates[${index}] is not an X.509 PEM certificate`,
-      { cause },
+      'MALFORMED_HEADERS',
+      `response has ${malformed.join(', ')} repeated or ill-formed`,
     )
   }
-}
-
-function rsaKey(key: KeyObject, field: string): KeyObject {
-  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') {
-    throw new WechatPayError('INVALID_KEY', `${field} must be an RSA public key`, {
-      field: field.replace(/\[\d+\]$/, ''),
-    })
-  }
-  return key
+  const [timestamp = '', nonce = '', signature = '', serial = ''] = values
+  return { timestamp, nonce, signature, serial }
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { CredentialsError } from '../../functions/merchant/errors.ts'
 import { parseMerchantSecret } from '../../functions/merchant/secret.ts'
@@ -81,7 +83,24 @@ describe('parseMerchantSecret', () => {
     rejects({ ...secret, platform_certificates: [] }, 'platform_certificates')
     rejects(
       { ...secret, platform_certificates: ['-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----'] },
-      'wechatpay_public_key',
+      'platform_certificates',
     )
+  })
+
+  it('refuses WeChat Pay verification keys under 2048 bits and names the field', () => {
+    const weakKey = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString()
+    const weakCertificate = readFileSync(
+      new URL('../fixtures/platform-certificate-rsa1024-test-only.pem', import.meta.url),
+      'utf8',
+    )
+    rejects({ ...secret, wechatpay_public_key: weakKey }, 'wechatpay_public_key')
+    rejects(
+      { ...secret, platform_certificates: [...(secret.platform_certificates ?? []), weakCertificate] },
+      'platform_certificates',
+    )
+    const { wechatpay_public_key: _, wechatpay_public_key_id: __, ...certificateOnly } = secret
+    rejects({ ...certificateOnly, platform_certificates: [weakCertificate] }, 'platform_certificates')
   })
 })

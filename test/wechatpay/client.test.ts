@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { describe, it } from 'node:test'
+import { gzipSync } from 'node:zlib'
+import { MAX_BODY_BYTES } from '../../functions/wechatpay/body.ts'
 import { WechatPayError, type WechatPayErrorCode } from '../../functions/wechatpay/errors.ts'
 import { parseAuthorizationHeader } from '../../functions/wechatpay/message.ts'
 import { queryByCode, terminateByCode } from '../../functions/wechatpay/operations.ts'
@@ -281,10 +283,10 @@ describe('client: answers that misbehave', () => {
   /** A raw loopback server answering every request with `respond`. */
   async function rawServer(
     t: import('node:test').TestContext,
-    respond: (response: import('node:http').ServerResponse) => void,
+    respond: (response: import('node:http').ServerResponse, path: string) => void,
   ) {
     const { createServer: createHttpServer } = await import('node:http')
-    const server = createHttpServer((_request, response) => respond(response))
+    const server = createHttpServer((request, response) => respond(response, request.url ?? ''))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     t.after(() => {
       server.closeAllConnections()
@@ -311,6 +313,107 @@ describe('client: answers that misbehave', () => {
       },
     )
     assert.ok(Date.now() - started < 1_500)
+  })
+
+  /** A body of `size` bytes. */
+  function answerOf(size: number) {
+    return Buffer.alloc(size, 'a')
+  }
+
+  it('reads 64 KiB of body and no more: one byte past, the 2xx is RESPONSE_TOO_LARGE, not verified', async (t) => {
+    const sizes: Record<string, number> = { '/at-limit': MAX_BODY_BYTES, '/past-limit': MAX_BODY_BYTES + 1 }
+    const url = await rawServer(t, (response, path) =>
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(answerOf(sizes[path] ?? 0)),
+    )
+    const client = clientFor(merchant, url)
+    // At the limit the body is read whole and goes on to verification (unsigned here).
+    await rejectsWith(client.call('GET', '/at-limit', deadline()), { code: 'MISSING_HEADERS', status: 200 })
+    await rejectsWith(client.call('GET', '/past-limit', deadline()), {
+      code: 'RESPONSE_TOO_LARGE',
+      status: 200,
+      attempts: 1,
+    })
+  })
+
+  it('counts decoded bytes: a small gzip that expands past 64 KiB is RESPONSE_TOO_LARGE', async (t) => {
+    const gzipped = gzipSync(answerOf(MAX_BODY_BYTES + 1))
+    assert.ok(gzipped.length < 1024)
+    const url = await rawServer(t, (response) =>
+      response
+        .writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' })
+        .end(gzipped),
+    )
+    await rejectsWith(clientFor(merchant, url).call('GET', '/v3/x', deadline()), {
+      code: 'RESPONSE_TOO_LARGE',
+      status: 200,
+    })
+  })
+
+  it('bounds error bodies too: a 400 past 64 KiB is RESPONSE_TOO_LARGE (its code unreadable), not retried', async (t) => {
+    let requests = 0
+    const url = await rawServer(t, (response) => {
+      requests += 1
+      response
+        .writeHead(400, { 'Content-Type': 'application/json' })
+        .end(`{"code":"INVALID_REQUEST","message":"${'x'.repeat(MAX_BODY_BYTES)}"}`)
+    })
+    await rejectsWith(terminateByCode(clientFor(merchant, url), request, deadline()), {
+      code: 'RESPONSE_TOO_LARGE',
+      status: 400,
+      attempts: 1,
+    })
+    assert.equal(requests, 1)
+  })
+
+  it('a 429 or 5xx past 64 KiB is still retried by its status, and ends in HTTP_ERROR', async (t) => {
+    for (const status of [429, 503]) {
+      let requests = 0
+      const url = await rawServer(t, (response) => {
+        requests += 1
+        response.writeHead(status, { 'Content-Type': 'application/json' }).end(answerOf(MAX_BODY_BYTES + 1))
+      })
+      await rejectsWith(terminateByCode(clientFor(merchant, url), request, deadline()), {
+        code: 'HTTP_ERROR',
+        status,
+        wechatCode: undefined,
+        attempts: 3,
+      })
+      assert.equal(requests, 3)
+    }
+  })
+
+  it('gives an error body no longer than the attempt timeout: a 503 whose body stalls is retried', {
+    timeout: 5_000,
+  }, async (t) => {
+    let requests = 0
+    const url = await rawServer(t, (response) => {
+      requests += 1
+      response.writeHead(503, { 'Content-Type': 'application/json', 'Content-Length': '100' })
+      response.write('{"code":"SYSTEM_ERROR",')
+    })
+    const started = Date.now()
+    const client = clientFor(merchant, url, { attemptTimeoutMs: 200, maxAttempts: 2 })
+    await rejectsWith(client.call('GET', '/v3/x', { deadline: inSeconds(10) }), {
+      code: 'HTTP_ERROR',
+      status: 503,
+      attempts: 2,
+    })
+    assert.equal(requests, 2)
+    assert.ok(Date.now() - started < 2_000, 'not held until the deadline')
+  })
+
+  it('decodes an error body as UTF-8 whatever charset it claims, and parses its fields', async (t) => {
+    const url = await rawServer(t, (response) =>
+      response
+        .writeHead(400, { 'Content-Type': 'application/json; charset=latin1' })
+        .end(Buffer.from('{"code":"PARAM_ERROR","message":"参数错误"}')),
+    )
+    await rejectsWith(terminateByCode(clientFor(merchant, url), request, deadline()), {
+      code: 'HTTP_ERROR',
+      status: 400,
+      wechatCode: 'PARAM_ERROR',
+      wechatMessage: '参数错误',
+    })
   })
 
   it('never follows a redirect (it would carry our Authorization elsewhere)', async (t) => {
