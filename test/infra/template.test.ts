@@ -11,7 +11,8 @@
  * Then asserts the resources and policies issue 4 asks for, that every value with a CloudFormation
  * Parameter reaches the code and IAM through it (issue 8), validates every resource type and
  * property name (recursively, through nested property types) against the CloudFormation resource
- * specification in @aws-cdk/aws-service-spec (offline), and lists the zips.
+ * specification in @aws-cdk/aws-service-spec (offline), runs the real `cfn-lint` over every
+ * variant, and lists the zips.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
+import { cfnLint, cfnLintInstalled, type Finding } from './cfn-lint.ts'
 import { deployedWith } from './conditions.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -758,6 +760,58 @@ describe('Parameters', () => {
       '',
       'an empty optional one stays',
     )
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// cfn-lint (the Python command) over every packaged variant
+
+/** The template test's resources that serverless.yml declares (infra/resources/*.yml), by id. */
+function declaredResources(packaged: Packaged): Set<string> {
+  return new Set(Object.keys((at(packaged.service, 'resources', 'Resources') as Obj | undefined) ?? {}))
+}
+
+let linting: Promise<{
+  configured: Awaited<ReturnType<typeof cfnLint>>
+  bare: Awaited<ReturnType<typeof cfnLint>>
+}>
+/** Both runs, started once by whichever test asks first; a missing cfn-lint fails each test that asks. */
+function lintAll() {
+  linting ??= (async () => {
+    const templates = [prod, full, local].map((p) => join(p.out, 'cloudformation-template-update-stack.json'))
+    const [configured, bare] = await Promise.all([
+      cfnLint(templates, { config: join(ROOT, '.cfnlintrc'), cwd: ROOT }),
+      // From a folder with no .cfnlintrc: what the config file hides.
+      cfnLint(templates, { cwd: tmpdir() }),
+    ])
+    return { configured, bare }
+  })()
+  return linting
+}
+
+const describeFinding = (f: Finding) => `${f.rule} ${f.level} ${f.path.join('/')}: ${f.message} (${f.file})`
+
+describe('cfn-lint', () => {
+  it('is installed: cfn-lint 1.51 or a later 1.x (fails, saying how to install it, when missing)', async () => {
+    assert.match(await cfnLintInstalled(), /^1\.\d+\.\d+$/)
+  })
+
+  it('finds no error and no warning in any packaged variant (prod, prod with every option, local)', async () => {
+    const { configured } = await lintAll()
+    assert.deepEqual(configured.findings.map(describeFinding), [])
+    assert.equal(configured.code, 0, configured.stderr)
+  })
+
+  it('is told to ignore (.cfnlintrc) only what serverless generates, nothing declared in infra/resources/', async () => {
+    const { bare } = await lintAll()
+    for (const finding of bare.findings) {
+      const packaged = [prod, full, local].find((p) => finding.file.startsWith(p.out))!
+      const [section, id] = finding.path
+      assert.ok(
+        section === 'Resources' && typeof id === 'string' && !declaredResources(packaged).has(id),
+        `only .cfnlintrc hides this finding, on something serverless.yml declares: ${describeFinding(finding)}`,
+      )
+    }
   })
 })
 
