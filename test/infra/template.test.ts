@@ -8,9 +8,11 @@
  * - prod + every optional param (KMS key, alarm topic, another maximum concurrency);
  * - local: the stage `npm start` runs offline, which must still resolve.
  *
- * Then asserts the resources and policies issue 4 asks for, validates every resource type and
+ * Then asserts the resources and policies issue 4 asks for, that every value with a CloudFormation
+ * Parameter reaches the code and IAM through it (issue 8), validates every resource type and
  * property name (recursively, through nested property types) against the CloudFormation resource
- * specification in @aws-cdk/aws-service-spec (offline), and lists the zips.
+ * specification in @aws-cdk/aws-service-spec (offline), runs the real `cfn-lint` over every
+ * variant, and lists the zips.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -20,6 +22,8 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
+import { cfnLint, cfnLintInstalled, type Finding } from './cfn-lint.ts'
+import { deployedWith } from './conditions.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:payscore-terminate-prod-AbCdEf'
@@ -45,6 +49,8 @@ interface Packaged {
   dir: string
   out: string
   template: Template
+  /** The service as serverless resolved it (serverless-state.json): serverless.yml, params applied. */
+  service: Obj
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -97,7 +103,8 @@ async function packageStage(stage: string, params: Record<string, string>): Prom
   const template = JSON.parse(
     await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template
-  return { dir, out, template }
+  const state = JSON.parse(await readFile(join(out, 'serverless-state.json'), 'utf8')) as { service: Obj }
+  return { dir, out, template, service: state.service }
 }
 
 let prod: Packaged
@@ -191,9 +198,16 @@ function statementsOf(template: Template, roleId: string): Statement[] {
   return policies.flatMap((policy) => list(at(policy, 'PolicyDocument', 'Statement')) as Statement[])
 }
 
-/** The statements of the role `name` runs with. */
-function roleStatements(template: Template, name: (typeof FUNCTIONS)[number]): Statement[] {
-  return statementsOf(template, roleOf(template, name))
+/**
+ * The statements of the role `name` runs with, once CloudFormation has applied the Conditions for
+ * the Parameters' Defaults, `values` taking precedence (a deploy with other values).
+ */
+function roleStatements(
+  template: Template,
+  name: (typeof FUNCTIONS)[number],
+  values: Record<string, string> = {},
+): Statement[] {
+  return statementsOf(deployedWith(template, values), roleOf(template, name))
 }
 
 function actionsOf(statement: Statement): string[] {
@@ -233,11 +247,12 @@ describe('functions', () => {
   it('get the environment functions/runtime/config.ts reads, from the stage params', () => {
     for (const name of FUNCTIONS) {
       const variables = at(resource(prod.template, LOGICAL[name]), 'Properties', 'Environment', 'Variables')
+      assert.equal(resolveParameter(prod.template, at(variables, 'MERCHANT_SECRET_ID')), SECRET_ARN)
       assert.deepEqual(
         { ...(variables as Obj), QUEUE_CONCURRENCY: undefined },
         {
           NODE_OPTIONS: '--enable-source-maps',
-          MERCHANT_SECRET_ID: SECRET_ARN,
+          MERCHANT_SECRET_ID: ref('MerchantSecretArn'),
           WECHATPAY_BASE_URL: 'https://api.mch.weixin.qq.com',
           WECHATPAY_BACKUP_URL: 'https://api2.mch.weixin.qq.com',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -261,9 +276,42 @@ describe('functions', () => {
       'Environment',
       'Variables',
     )
-    assert.equal(at(variables, 'MERCHANT_SECRET_ID'), 'payscore-terminate/local')
+    assert.deepEqual(at(variables, 'MERCHANT_SECRET_ID'), ref('MerchantSecretArn'))
     assert.equal(at(variables, 'WECHATPAY_BASE_URL'), 'http://127.0.0.1:3010')
     assert.equal(at(variables, 'WECHATPAY_BACKUP_URL'), '')
+  })
+
+  it('run offline (npm start) with each Parameter Ref replaced by its Default: the sandbox secret', () => {
+    // The real local service config, through infra/plugins/offline-parameters.cjs as `offline start` runs it.
+    const service = structuredClone(local.service)
+    offlineParameters(['offline', 'start'], service)
+    const functions = service.functions as Record<string, { environment?: Obj }>
+    for (const name of FUNCTIONS) {
+      const environment = {
+        ...(at(service, 'provider', 'environment') as Obj),
+        ...functions[name]!.environment,
+      }
+      assert.equal(environment.MERCHANT_SECRET_ID, 'payscore-terminate/local', name)
+      assert.equal(environment.WECHATPAY_BASE_URL, 'http://127.0.0.1:3010', name)
+      for (const [variable, value] of Object.entries(environment)) {
+        assert.equal(typeof value, 'string', `${name}: ${variable} is a string offline`)
+      }
+    }
+  })
+
+  it('leave the Refs alone when packaging, resolve them for invoke local, refuse a Ref to a non-Parameter', () => {
+    const packaging = structuredClone(prod.service)
+    offlineParameters(['package'], packaging)
+    assert.deepEqual(at(packaging, 'provider', 'environment', 'MERCHANT_SECRET_ID'), ref('MerchantSecretArn'))
+    const invoking = structuredClone(prod.service)
+    offlineParameters(['invoke', 'local'], invoking)
+    assert.equal(at(invoking, 'provider', 'environment', 'MERCHANT_SECRET_ID'), SECRET_ARN)
+    const broken = structuredClone(prod.service)
+    ;(at(broken, 'functions', 'queue') as Obj).environment = { QUEUE_URL: ref('TerminateQueue') }
+    assert.throws(
+      () => offlineParameters(['offline', 'start'], broken),
+      /functions\.queue\.environment\.QUEUE_URL is a Ref to TerminateQueue, which is not a CloudFormation Parameter/,
+    )
   })
 
   it('each zip holds only its own bundle and source map', async () => {
@@ -282,6 +330,15 @@ describe('functions', () => {
     }
   })
 })
+
+/** Runs infra/plugins/offline-parameters.cjs on a resolved service config, as for `commands`. */
+function offlineParameters(commands: string[], service: Obj): void {
+  const require = createRequire(import.meta.url)
+  const OfflineParameters = require('../../infra/plugins/offline-parameters.cjs') as new (
+    serverless: unknown,
+  ) => { hooks: { initialize(): void } }
+  new OfflineParameters({ processedInput: { commands }, service, classes: { Error } }).hooks.initialize()
+}
 
 /** Names and uncompressed sizes from a zip's central directory (what `unzip -l` lists). */
 function zipEntries(zip: Buffer): { name: string; size: number }[] {
@@ -498,28 +555,34 @@ describe('IAM', () => {
     }
   })
 
-  it('has no kms statement without the KMS param, and, with it, one per role scoped to the key', () => {
-    const kms = (template: Template, name: (typeof FUNCTIONS)[number]) =>
-      roleStatements(template, name).filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')))
+  it('has a kms statement exactly when the KMS key Parameter is set, whatever the stage params were', () => {
+    const kms = (template: Template, name: (typeof FUNCTIONS)[number], values: Record<string, string> = {}) =>
+      roleStatements(template, name, values).filter((s) =>
+        actionsOf(s).some((action) => action.startsWith('kms:')),
+      )
+    assert.deepEqual(full.template.Conditions?.HasMerchantSecretKmsKey, {
+      'Fn::Not': [{ 'Fn::Equals': [ref('MerchantSecretKmsKeyArn'), ''] }],
+    })
     for (const name of FUNCTIONS) {
+      // As packaged (the Parameters' Defaults): only the variant given a key has the statement.
       assert.deepEqual(kms(prod.template, name), [], name)
       assert.deepEqual(kms(local.template, name), [], name)
-      const [statement, ...rest] = kms(full.template, name)
-      assert.ok(statement, name)
-      assert.deepEqual(rest, [])
-      assert.deepEqual(actionsOf(statement), ['kms:Decrypt'])
-      assert.equal(resolveParameter(full.template, statement.Resource), KMS_KEY_ARN)
-      assert.equal(
-        at(statement.Condition, 'StringEquals', 'kms:ViaService'),
-        'secretsmanager.us-east-1.amazonaws.com',
-      )
-      assert.equal(
-        resolveParameter(
-          full.template,
-          at(statement.Condition, 'StringEquals', 'kms:EncryptionContext:SecretARN'),
-        ),
-        SECRET_ARN,
-      )
+      assert.equal(kms(full.template, name).length, 1, name)
+      assert.equal(resolveParameter(full.template, kms(full.template, name)[0]!.Resource), KMS_KEY_ARN)
+      // Deployed by other means with another value, each variant follows its Parameter.
+      for (const { template } of [prod, full, local]) {
+        assert.deepEqual(kms(template, name, { MerchantSecretKmsKeyArn: '' }), [], name)
+        const [statement, ...rest] = kms(template, name, { MerchantSecretKmsKeyArn: KMS_KEY_ARN })
+        assert.ok(statement, `${name}: kms:Decrypt once the key Parameter is set`)
+        assert.deepEqual(rest, [])
+        assert.deepEqual(actionsOf(statement), ['kms:Decrypt'])
+        assert.deepEqual(statement.Resource, ref('MerchantSecretKmsKeyArn'))
+        assert.deepEqual(at(statement.Condition, 'StringEquals'), {
+          // Through Secrets Manager in the stack's own region, for this secret only.
+          'kms:ViaService': { 'Fn::Sub': `secretsmanager.${sub('AWS::Region')}.amazonaws.com` },
+          'kms:EncryptionContext:SecretARN': ref('MerchantSecretArn'),
+        })
+      }
     }
   })
 
@@ -615,6 +678,140 @@ describe('IAM', () => {
     }
     finalize(unused)
     assert.deepEqual(Object.keys(unused), ['HttpLambdaFunction'], 'the unused shared role is dropped')
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Parameters: the template means what its Parameters say (issue 8)
+
+/** Every Parameter name a template section refers to: Ref, or ${Name} in an Fn::Sub string. */
+function referencedNames(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) referencedNames(item, found)
+  else if (isObj(value)) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'Ref' && typeof inner === 'string') found.add(inner)
+      if (key === 'Fn::Sub') {
+        const text = typeof inner === 'string' ? inner : String(at(inner, 0))
+        for (const [, name] of text.matchAll(/\$\{([^!}.][^}.]*)\}/g)) found.add(name!)
+      }
+      referencedNames(inner, found)
+    }
+  }
+  return found
+}
+
+describe('Parameters', () => {
+  it('every function reads MERCHANT_SECRET_ID through the MerchantSecretArn Parameter, as IAM does', () => {
+    for (const { template } of [prod, full, local]) {
+      for (const name of FUNCTIONS) {
+        assert.deepEqual(
+          at(
+            resource(template, LOGICAL[name]),
+            'Properties',
+            'Environment',
+            'Variables',
+            'MERCHANT_SECRET_ID',
+          ),
+          ref('MerchantSecretArn'),
+          `${name}: the code gets the Parameter, not a value fixed at package time`,
+        )
+        const reads = roleStatements(template, name).filter((s) =>
+          actionsOf(s).includes('secretsmanager:GetSecretValue'),
+        )
+        assert.deepEqual(
+          reads.map((s) => s.Resource),
+          [ref('MerchantSecretArn')],
+          `${name}: IAM grants the same Parameter`,
+        )
+      }
+    }
+  })
+
+  it('none is unused: each is referenced by a resource, a condition or an output', () => {
+    for (const { template } of [prod, full, local]) {
+      const used = referencedNames([template.Resources, template.Conditions ?? {}, template.Outputs ?? {}])
+      for (const name of Object.keys(template.Parameters ?? {}))
+        assert.ok(used.has(name), `${name} is unused`)
+    }
+  })
+
+  it("no Parameter's value is copied into the template as a literal, which another value would not change", () => {
+    for (const { template } of [prod, full]) {
+      const rest = JSON.stringify([template.Resources, template.Conditions ?? {}, template.Outputs ?? {}])
+      for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+        const value = String(parameter.Default ?? '')
+        if (value !== '')
+          assert.ok(
+            !rest.includes(JSON.stringify(value).slice(1, -1)),
+            `${name}'s value ${value} is a literal`,
+          )
+      }
+    }
+  })
+
+  it('a Default its AllowedPattern refuses is left out of the template (stage local); a valid one is kept', () => {
+    assert.equal(prod.template.Parameters!.MerchantSecretArn!.Default, SECRET_ARN)
+    assert.ok(
+      !('Default' in local.template.Parameters!.MerchantSecretArn!),
+      'no Default CloudFormation would refuse',
+    )
+    assert.equal(
+      local.template.Parameters!.MerchantSecretKmsKeyArn!.Default,
+      '',
+      'an empty optional one stays',
+    )
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// cfn-lint (the Python command) over every packaged variant
+
+/** The template test's resources that serverless.yml declares (infra/resources/*.yml), by id. */
+function declaredResources(packaged: Packaged): Set<string> {
+  return new Set(Object.keys((at(packaged.service, 'resources', 'Resources') as Obj | undefined) ?? {}))
+}
+
+let linting: Promise<{
+  configured: Awaited<ReturnType<typeof cfnLint>>
+  bare: Awaited<ReturnType<typeof cfnLint>>
+}>
+/** Both runs, started once by whichever test asks first; a missing cfn-lint fails each test that asks. */
+function lintAll() {
+  linting ??= (async () => {
+    const templates = [prod, full, local].map((p) => join(p.out, 'cloudformation-template-update-stack.json'))
+    const [configured, bare] = await Promise.all([
+      cfnLint(templates, { config: join(ROOT, '.cfnlintrc'), cwd: ROOT }),
+      // From a folder with no .cfnlintrc: what the config file hides.
+      cfnLint(templates, { cwd: tmpdir() }),
+    ])
+    return { configured, bare }
+  })()
+  return linting
+}
+
+const describeFinding = (f: Finding) => `${f.rule} ${f.level} ${f.path.join('/')}: ${f.message} (${f.file})`
+
+describe('cfn-lint', () => {
+  it('is installed: cfn-lint 1.51 or a later 1.x (fails, saying how to install it, when missing)', async () => {
+    assert.match(await cfnLintInstalled(), /^1\.\d+\.\d+$/)
+  })
+
+  it('finds no error and no warning in any packaged variant (prod, prod with every option, local)', async () => {
+    const { configured } = await lintAll()
+    assert.deepEqual(configured.findings.map(describeFinding), [])
+    assert.equal(configured.code, 0, configured.stderr)
+  })
+
+  it('is told to ignore (.cfnlintrc) only what serverless generates, nothing declared in infra/resources/', async () => {
+    const { bare } = await lintAll()
+    for (const finding of bare.findings) {
+      const packaged = [prod, full, local].find((p) => finding.file.startsWith(p.out))!
+      const [section, id] = finding.path
+      assert.ok(
+        section === 'Resources' && typeof id === 'string' && !declaredResources(packaged).has(id),
+        `only .cfnlintrc hides this finding, on something serverless.yml declares: ${describeFinding(finding)}`,
+      )
+    }
   })
 })
 
