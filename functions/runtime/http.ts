@@ -15,8 +15,23 @@ export const STATUS_BY_OUTCOME: Record<OutcomeKind, number> = {
 /** Seconds a caller should wait before trying a retryable termination again. */
 export const RETRY_AFTER_SECONDS = 5
 
-/** Larger bodies cannot be valid input (three short fields) and are refused before parsing. */
+/**
+ * Larger bodies cannot be valid input (three short fields): refused with 413 before parsing. The
+ * limit applies to the bytes the client sent, base64 decoded (API Gateway HTTP APIs allow 10 MB).
+ */
 export const MAX_BODY_BYTES = 16 * 1024
+
+const tooLarge = (limitBytes: number) => `the request body must be at most ${limitBytes} bytes`
+
+/** A body over its route's limit: invalid input (counted and caught as such) that answers 413. */
+export class PayloadTooLargeError extends InvalidRequestError {
+  readonly limitBytes: number
+
+  constructor(limitBytes: number) {
+    super([{ path: '', message: tooLarge(limitBytes) }])
+    this.limitBytes = limitBytes
+  }
+}
 
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
 
@@ -48,11 +63,7 @@ const BOM = '\ufeff'
 export function readBodyText(event: APIGatewayProxyEventV2, limitBytes: number): string {
   const raw = event.body ?? ''
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : undefined
-  if ((bytes?.length ?? Buffer.byteLength(raw)) > limitBytes) {
-    throw new InvalidRequestError([
-      { path: '', message: `the request body must be at most ${limitBytes} bytes` },
-    ])
-  }
+  if ((bytes?.length ?? Buffer.byteLength(raw)) > limitBytes) throw new PayloadTooLargeError(limitBytes)
   const text = bytes ? decodeUtf8(bytes) : raw
   return text.startsWith(BOM) ? text.slice(BOM.length) : text
 }
@@ -67,13 +78,24 @@ export function terminationResponse({ outcome, fault }: Termination): APIGateway
   }
 }
 
+/** Input refused before anything was sent: 413 for a body over the limit, 400 otherwise. */
 export function invalidRequestResponse(error: InvalidRequestError): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof PayloadTooLargeError) return payloadTooLargeResponse(error.limitBytes)
   return {
     statusCode: 400,
     headers: HEADERS,
     body: JSON.stringify({
       error: { code: 'INVALID_REQUEST', message: error.message, issues: error.issues },
     }),
+  }
+}
+
+/** The 413 of every route, each with its own limit. */
+export function payloadTooLargeResponse(limitBytes: number): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 413,
+    headers: HEADERS,
+    body: JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: tooLarge(limitBytes) } }),
   }
 }
 

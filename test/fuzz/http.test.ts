@@ -49,11 +49,14 @@ const EXAMPLES: HttpCase[] = (['plain', 'base64', 'base64 with junk characters N
   }),
 )
 
-/** Bad fields the handler must name, `['']` for a body that is not a JSON object, undefined: can't tell. */
-function oracle({ code, body, carriage }: HttpCase): string[] | undefined {
+/**
+ * 'too large' for a 413; else the bad fields a 400 must name (`['']`: the body is not a JSON object;
+ * none: valid); undefined: the carriage makes it unknowable.
+ */
+function oracle({ code, body, carriage }: HttpCase): 'too large' | string[] | undefined {
   const verdict = expectBody(body, carriage, MAX_BODY_BYTES)
-  if (verdict === undefined) return undefined
-  if (typeof verdict === 'string') return ['']
+  if (verdict === undefined || verdict === 'too large') return verdict
+  if (verdict === 'not a JSON object') return ['']
   return badFields({ ...verdict, authorization_code: code })
 }
 
@@ -63,13 +66,20 @@ function eventFor({ code, body, carriage }: HttpCase): APIGatewayProxyEventV2 {
   return event
 }
 
-const ALLOWED = new Set([200, 400, 422, 502, 503])
+const ALLOWED = new Set([200, 400, 413, 422, 502, 503])
 /** Answers given before anything is sent to WeChat Pay. */
-const REFUSED = new Set([400])
-const counts = { runs: 0, invalid: 0, valid: 0, undecided: 0, byStatus: {} as Record<number, number> }
+const REFUSED = new Set([400, 413])
+const counts = {
+  runs: 0,
+  invalid: 0,
+  tooLarge: 0,
+  valid: 0,
+  undecided: 0,
+  byStatus: {} as Record<number, number>,
+}
 
 describe('HTTP entry point, fuzzed', () => {
-  it('answers 200/400/422/502/503 only, 400 exactly for invalid input, and sends nothing for it', async () => {
+  it('answers 200/400/413/422/502/503 only, 400 or 413 exactly for invalid input, sending nothing for it', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (testCase) => {
         if (testCase.code !== undefined) usedCodes.add(testCase.code)
@@ -81,11 +91,15 @@ describe('HTTP entry point, fuzzed', () => {
         assert.ok(ALLOWED.has(Number(response.statusCode)), `status ${response.statusCode}`)
         assert.equal(response.headers?.['content-type'], 'application/json')
         const json = JSON.parse(String(response.body)) as Outcome & {
-          error?: { code: string; issues: Array<{ path: string }> }
+          error?: { code: string; message: string; issues: Array<{ path: string }> }
         }
         counts.runs += 1
         counts.byStatus[Number(response.statusCode)] = (counts.byStatus[Number(response.statusCode)] ?? 0) + 1
-        if (response.statusCode === 400) {
+        if (response.statusCode === 413) {
+          assert.equal(sent.length, 0, 'a body over the limit reached WeChat Pay')
+          assert.equal(json.error?.code, 'PAYLOAD_TOO_LARGE')
+          assert.ok(json.error?.message.includes(String(MAX_BODY_BYTES)), 'the message names the limit')
+        } else if (response.statusCode === 400) {
           assert.equal(sent.length, 0, 'an invalid request reached WeChat Pay')
           assert.equal(json.error?.code, 'INVALID_REQUEST')
           assert.ok((json.error?.issues.length ?? 0) >= 1)
@@ -95,6 +109,11 @@ describe('HTTP entry point, fuzzed', () => {
         }
         if (expected === undefined) {
           counts.undecided += 1
+          return
+        }
+        if (expected === 'too large') {
+          counts.tooLarge += 1
+          assert.equal(response.statusCode, 413, 'expected 413 for a body over the limit')
           return
         }
         if (expected.length > 0) {
