@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { MAGIC_CODES, MAGIC_STATES } from '../../infra/local/wechatpay-simulator.ts'
@@ -8,10 +9,13 @@ import { pemBodyLines, signaturesOf } from '../leaks/scanner.ts'
 import type { ContainerReport } from './container.ts'
 import { type Harness, runRow, startHarness } from './harness.ts'
 import { FAULT_MATRIX, type FaultRow, isolated, SHARED_ENV } from './matrix.ts'
+import { assertDocStates, DOC_URL, docClaims } from './render.ts'
 
 let h: Harness
 const childCodes: string[] = []
 const childSecrets: string[] = []
+/** What docs/FAULTS.md states each row does: checked against what it did. */
+const documented = docClaims(readFileSync(DOC_URL, 'utf8'))
 
 before(async () => {
   h = await startHarness(SHARED_ENV)
@@ -43,13 +47,14 @@ async function inOwnContainer(row: FaultRow) {
   childCodes.push(...report.codes)
   childSecrets.push(...report.secrets)
   assert.ok(report.ok, report.error)
+  return report.observation!
 }
 
 function rowTest(row: FaultRow) {
   const sent = `${JSON.stringify(row.sent.terminate)} terminate, ${JSON.stringify(row.sent.query)} query`
   it(`${row.id}: ${row.fault} -> ${row.status} ${row.outcome} (${sent})`, async () => {
-    if (row.container) await inOwnContainer(row)
-    else await runRow(row, h)
+    const observation = row.container ? await inOwnContainer(row) : await runRow(row, h)
+    assertDocStates(documented, row.id, observation)
   })
 }
 

@@ -1,7 +1,7 @@
 /**
  * THE fault matrix: every fault the stand-ins can produce -> what the service answers. Each row is a
- * test (matrix.test.ts) and a line of docs/FAULTS.md (rendered by renderFaultTable; docs.test.ts
- * keeps the two equal; `node test/faults/render.ts` rewrites the doc).
+ * test (matrix.test.ts) and a line of docs/FAULTS.md (rendered by renderFaultTable; `npm run
+ * docs:faults` rewrites the doc; matrix.test.ts checks what the doc states against what each row did).
  *
  * Rows run through the real HTTP handler against the simulator and the Secrets Manager stand-in in
  * one warm container whose secret cache is always expired (SECRET_TTL_SECONDS=0, so every call reads
@@ -815,5 +815,5 @@ export function renderFaultTable(rows: readonly FaultRow[] = FAULT_MATRIX): stri
 }
 
 export const DOC_START =
-  '<!-- fault-matrix:start (rendered from test/faults/matrix.ts by `node test/faults/render.ts`) -->'
+  '<!-- fault-matrix:start (rendered from test/faults/matrix.ts by `npm run docs:faults`) -->'
 export const DOC_END = '<!-- fault-matrix:end -->'

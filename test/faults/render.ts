@@ -1,14 +1,18 @@
 /**
- * Writes the fault matrix into docs/FAULTS.md, between its markers:
+ * docs/FAULTS.md's table of fault-matrix rows: written from test/faults/matrix.ts between the doc's
+ * markers by
  *
- *   node test/faults/render.ts
+ *   npm run docs:faults
  *
- * docs.test.ts fails while the doc's table and test/faults/matrix.ts differ (cell by cell, so
- * padding the table by hand or by a formatter does not matter).
+ * and read back: `docClaims` gives what the doc states each row does (outcome, HTTP status,
+ * requests sent), which matrix.test.ts checks against what the service did when it ran the row.
+ * docs.test.ts checks that the doc lists exactly the rows that run, and is the current rendering
+ * (cell by cell, so padding the table by hand or by a formatter does not matter).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { DOC_END, DOC_START, renderFaultTable } from './matrix.ts'
+import type { Observation } from './harness.ts'
+import { type Count, DOC_END, DOC_START, type FaultRow, formatSent, renderFaultTable } from './matrix.ts'
 
 export { DOC_END, DOC_START }
 
@@ -43,6 +47,78 @@ export function tableCells(doc: string): string[][] {
         .map((cell) => cell.trim()),
     )
     .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)))
+}
+
+/** What the doc states a row does: the Outcome, HTTP and "Sent to WeChat Pay" columns. */
+export interface DocClaim {
+  outcome: string
+  status: number
+  sent: FaultRow['sent']
+}
+
+/** The doc's claims by row id, read from its table by column name. */
+export function docClaims(doc: string): Map<string, DocClaim> {
+  const [header = [], ...rows] = tableCells(doc)
+  const column = (name: string) => {
+    const index = header.indexOf(name)
+    if (index === -1) throw new Error(`docs/FAULTS.md's table has no column "${name}"`)
+    return index
+  }
+  const [id, outcome, status, sent] = ['Row', 'Outcome', 'HTTP', 'Sent to WeChat Pay'].map(column) as [
+    number,
+    number,
+    number,
+    number,
+  ]
+  return new Map(
+    rows.map((cells) => [
+      cells[id]!.replace(/^`|`$/g, ''),
+      { outcome: cells[outcome]!, status: Number(cells[status]), sent: parseSent(cells[sent]!) },
+    ]),
+  )
+}
+
+/** The inverse of formatSent: "3 terminate + 1 query", "1–2 terminate", "nothing". */
+export function parseSent(text: string): FaultRow['sent'] {
+  const sent: { terminate: Count; query: Count } = { terminate: 0, query: 0 }
+  if (text === 'nothing') return sent
+  for (const part of text.split(' + ')) {
+    const match = /^(\d+)(?:–(\d+))? (terminate|query)$/.exec(part)
+    if (!match) throw new Error(`docs/FAULTS.md: cannot read "${text}" as requests sent`)
+    const [, low, high, endpoint] = match as unknown as [
+      string,
+      string,
+      string | undefined,
+      'terminate' | 'query',
+    ]
+    sent[endpoint] = high === undefined ? Number(low) : [Number(low), Number(high)]
+  }
+  return sent
+}
+
+const within = (count: number, expected: Count) =>
+  typeof expected === 'number' ? count === expected : count >= expected[0] && count <= expected[1]
+
+/** Throws, saying both, unless what the service did for row `id` is what the doc states. */
+export function assertDocStates(
+  claims: ReadonlyMap<string, DocClaim>,
+  id: string,
+  observed: Pick<Observation, 'status' | 'outcome' | 'terminate' | 'query'>,
+) {
+  const claim = claims.get(id)
+  if (!claim) throw new Error(`docs/FAULTS.md has no row ${id}: run npm run docs:faults`)
+  if (
+    claim.status === observed.status &&
+    claim.outcome === observed.outcome &&
+    within(observed.terminate, claim.sent.terminate) &&
+    within(observed.query, claim.sent.query)
+  )
+    return
+  const sent = formatSent({ terminate: observed.terminate, query: observed.query })
+  throw new Error(
+    `docs/FAULTS.md says ${id} answers ${claim.status} ${claim.outcome} after ${formatSent(claim.sent)}; ` +
+      `the service answered ${observed.status} ${observed.outcome} after ${sent}`,
+  )
 }
 
 if (import.meta.main) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { MAX_BODY_BYTES } from '../../functions/runtime/http.ts'
 import type { Outcome } from '../../functions/terminate/outcome.ts'
 import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
+import { captureLogs } from '../helpers/logs.ts'
 import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
 
 let stack: Stack
@@ -173,7 +175,6 @@ describe('HTTP API: invalid input costs no call', () => {
     ['a body that is not JSON', '{"service_id": '],
     ['a JSON array', '[1,2]'],
     ['a JSON string', '"x"'],
-    ['an oversized body', JSON.stringify({ ...VALID, padding: 'x'.repeat(20_000) })],
   ] as const) {
     it(`400 for ${name}`, async () => {
       const before = stack.simulator.requests.length
@@ -202,5 +203,60 @@ describe('HTTP API: invalid input costs no call', () => {
     const response = await post(code, { ...VALID, authorization_code: 'other' })
     assert.equal(response.json.authorization_code, code)
     assert.equal(sentFor('other'), 0)
+  })
+})
+
+describe('HTTP API: a body over the limit answers 413 and costs no call', () => {
+  /** A valid input padded to exactly `bytes` bytes of UTF-8, with `unit` (1 to 3 bytes) as padding. */
+  function bodyOf(bytes: number, unit = 'x') {
+    const base = Buffer.byteLength(JSON.stringify({ ...VALID, padding: '' }))
+    const units = Math.floor((bytes - base) / Buffer.byteLength(unit))
+    const padding = unit.repeat(units) + 'x'.repeat(bytes - base - units * Buffer.byteLength(unit))
+    const text = JSON.stringify({ ...VALID, padding })
+    assert.equal(Buffer.byteLength(text), bytes)
+    return text
+  }
+
+  for (const [form, base64] of [
+    ['plain', false],
+    ['base64', true],
+  ] as const) {
+    it(`${form}: ${MAX_BODY_BYTES} bytes are accepted, one more answers 413 PAYLOAD_TOO_LARGE`, async () => {
+      const atLimit = await post(freshCode(), bodyOf(MAX_BODY_BYTES), { raw: true, base64 })
+      assert.equal(atLimit.statusCode, 200)
+      assert.equal(atLimit.json.outcome, 'terminated')
+
+      const code = freshCode()
+      const before = stack.simulator.requests.length
+      const { result: over, lines } = await captureLogs(() =>
+        post(code, bodyOf(MAX_BODY_BYTES + 1), { raw: true, base64 }),
+      )
+      assert.equal(over.statusCode, 413)
+      assert.equal(over.headers?.['content-type'], 'application/json')
+      assert.deepEqual(over.json, {
+        error: {
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `the request body must be at most ${MAX_BODY_BYTES} bytes`,
+        },
+      })
+      assert.equal(stack.simulator.requests.length, before, 'nothing was sent to WeChat Pay')
+      // Counted and logged like any invalid input.
+      assert.ok(lines.some((line) => line.message === 'invalid request: nothing was sent to WeChat Pay'))
+      assert.ok(lines.some((line) => line.InvalidRequests === 1))
+    })
+  }
+
+  it('counts bytes, not characters: 3-byte characters reach the limit three times sooner', async () => {
+    const text = bodyOf(MAX_BODY_BYTES + 1, '解')
+    assert.ok(text.length < MAX_BODY_BYTES / 2)
+    const response = await post(freshCode(), text, { raw: true })
+    assert.equal(response.statusCode, 413)
+  })
+
+  it('counts a byte order mark, which is otherwise ignored', async () => {
+    const atLimit = `\ufeff${bodyOf(MAX_BODY_BYTES - 3)}`
+    assert.equal((await post(freshCode(), atLimit, { raw: true, base64: true })).statusCode, 200)
+    const over = `\ufeff${bodyOf(MAX_BODY_BYTES - 2)}`
+    assert.equal((await post(freshCode(), over, { raw: true })).statusCode, 413)
   })
 })
