@@ -2,24 +2,69 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { INTERNAL_ERROR, invalidRequestResponse, readHttpInput, terminationResponse } from './runtime/http.ts'
-import { logger, metrics, reportInvalid, unhandledErrors } from './runtime/observability.ts'
-import { defaultService } from './runtime/service.ts'
-import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts'
+import { InvalidRequestError, parseQueryInput, parseTerminateInput } from './authorizations/request.ts'
+import type { EntryDeps } from './runtime/entry.ts'
+import {
+  INTERNAL_ERROR,
+  invalidRequestResponse,
+  queryResponse,
+  readHttpInput,
+  terminationResponse,
+} from './runtime/http.ts'
+import { defaultObservability } from './runtime/observability.ts'
+import { defaultService, type Service } from './runtime/service.ts'
 
-/** API Gateway HTTP API (payload 2.0): POST /v1/authorizations/{authorization_code}/terminate */
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .use(unhandledErrors(INTERNAL_ERROR))
-  .handler(async (event, context) => {
-    const service = defaultService()
-    try {
-      const input = parseTerminateInput(readHttpInput(event))
-      return terminationResponse(await service.terminate(input, service.deadline(context)))
-    } catch (error) {
-      if (!(error instanceof InvalidRequestError)) throw error
-      reportInvalid(error, event.pathParameters)
-      return invalidRequestResponse(error)
-    }
-  })
+type Route = (
+  event: APIGatewayProxyEventV2,
+  service: Service,
+  deadline: number,
+) => Promise<APIGatewayProxyStructuredResultV2>
+
+const terminate =
+  (codeInPath: boolean): Route =>
+  async (event, service, deadline) => {
+    const input = readHttpInput(event, { from: 'body', codeInPath })
+    return terminationResponse(
+      await service.terminate(parseTerminateInput(input, service.config.mode), deadline),
+    )
+  }
+
+const query =
+  (codeInPath: boolean): Route =>
+  async (event, service, deadline) => {
+    const input = readHttpInput(event, { from: 'query', codeInPath })
+    return queryResponse(await service.query(parseQueryInput(input, service.config.mode), deadline))
+  }
+
+/** The HTTP API's routes (README, "HTTP API"), all served by this one function. */
+export const ROUTES: Record<string, Route> = {
+  'POST /v1/authorizations/{authorization_code}/terminate': terminate(true),
+  'POST /v1/authorizations/terminate': terminate(false),
+  'GET /v1/authorizations/{authorization_code}': query(true),
+  'GET /v1/authorizations': query(false),
+}
+
+/** API Gateway HTTP API (payload 2.0), IAM-authorized when deployed. */
+export function createHttpHandler({
+  service = defaultService,
+  observability = defaultObservability(),
+}: EntryDeps = {}) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(observability.logger))
+    .use(logMetrics(observability.metrics))
+    .use(observability.unhandledErrors(INTERNAL_ERROR))
+    .handler(async (event, context) => {
+      const route = ROUTES[event.routeKey]
+      if (!route) throw new Error(`no route ${event.routeKey}: serverless.yml and ROUTES disagree`)
+      const container = service()
+      try {
+        return await route(event, container, container.deadline(context))
+      } catch (error) {
+        if (!(error instanceof InvalidRequestError)) throw error
+        observability.reportInvalid(error, { ...event.pathParameters })
+        return invalidRequestResponse(error)
+      }
+    })
+}
+
+export const handler = createHttpHandler()

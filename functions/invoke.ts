@@ -1,27 +1,53 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
-import { logger, metrics, reportInvalid, unhandledErrors } from './runtime/observability.ts'
+import type { Outcome } from './authorizations/outcome.ts'
+import type { AuthorizationStateView } from './authorizations/query.ts'
+import { InvalidRequestError, parseQueryInput, parseTerminateInput } from './authorizations/request.ts'
+import type { EntryDeps } from './runtime/entry.ts'
+import { queryFailure } from './runtime/invoke.ts'
+import { defaultObservability } from './runtime/observability.ts'
 import { defaultService } from './runtime/service.ts'
-import type { Outcome } from './terminate/outcome.ts'
-import { InvalidRequestError, parseTerminateInput } from './terminate/request.ts'
 
 /**
- * Direct invocation (Step Functions, SDK): the event is the input, the result the outcome. Invalid
- * input throws an error named InvalidRequestError, which a Step Functions Catch can match.
+ * Direct invocation (Step Functions, SDK): the event is the input. `"operation": "terminate"` (or
+ * none) returns the outcome; `"operation": "query"` returns the verified state, or throws an error
+ * named AuthorizationNotFoundError, QueryRetryableError or QueryFailedError. Invalid input throws
+ * InvalidRequestError. A Step Functions Catch or Retry can match each name.
  */
-export const handler = middy<unknown, Outcome>()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .use(unhandledErrors())
-  .handler(async (event, context) => {
-    const service = defaultService()
-    let input: ReturnType<typeof parseTerminateInput>
-    try {
-      input = parseTerminateInput(event)
-    } catch (error) {
-      if (error instanceof InvalidRequestError) reportInvalid(error, event)
-      throw error
-    }
-    return (await service.terminate(input, service.deadline(context))).outcome
-  })
+export function createInvokeHandler({
+  service = defaultService,
+  observability = defaultObservability(),
+}: EntryDeps = {}) {
+  return middy<unknown, Outcome | AuthorizationStateView>()
+    .use(injectLambdaContext(observability.logger))
+    .use(logMetrics(observability.metrics))
+    .use(observability.unhandledErrors())
+    .handler(async (event, context) => {
+      const container = service()
+      const { mode } = container.config
+      const deadline = () => container.deadline(context)
+      try {
+        const operation = operationOf(event)
+        if (operation === 'query') {
+          const result = await container.query(parseQueryInput(event, mode), deadline())
+          if (result.result === 'found') return result.state
+          throw queryFailure(result)
+        }
+        return (await container.terminate(parseTerminateInput(event, mode), deadline())).outcome
+      } catch (error) {
+        if (error instanceof InvalidRequestError) observability.reportInvalid(error, event)
+        throw error
+      }
+    })
+}
+
+function operationOf(event: unknown): 'terminate' | 'query' {
+  const operation =
+    typeof event === 'object' && event !== null ? (event as Record<string, unknown>).operation : undefined
+  if (operation === undefined || operation === null || operation === 'terminate') return 'terminate'
+  if (operation === 'query') return 'query'
+  throw new InvalidRequestError([{ path: 'operation', message: 'operation must be "terminate" or "query"' }])
+}
+
+export const handler = createInvokeHandler()

@@ -1,7 +1,10 @@
+import type { Mode } from '../authorizations/reference.ts'
 import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin } from '../wechatpay/client.ts'
 
 /** Everything the functions read from the environment, checked once. Documented in the README. */
 export interface Config {
+  /** partner: a service provider acting for sub-merchants (sub_mchid); direct: a merchant for itself. */
+  mode: Mode
   merchantSecretId: string
   secretTtlMs: number
   wechatpayBaseUrl: string
@@ -35,6 +38,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const backup = env.WECHATPAY_BACKUP_URL
   const wechatpayBaseUrl = originOf(env, 'WECHATPAY_BASE_URL') ?? DEFAULT_BASE_URL
   return {
+    mode: mode(env),
     merchantSecretId,
     secretTtlMs: integer(env, 'SECRET_TTL_SECONDS', 300, 0, 86_400) * 1000,
     wechatpayBaseUrl,
@@ -45,6 +49,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 1_000, 0, 60_000),
     queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 10, 1, 10),
   }
+}
+
+function mode(env: Record<string, string | undefined>): Mode {
+  const text = env.WECHATPAY_MODE?.trim()
+  if (!text) return 'partner'
+  if (text === 'partner' || text === 'direct') return text
+  throw new ConfigError('WECHATPAY_MODE', `WECHATPAY_MODE must be partner or direct, got "${text}"`)
 }
 
 function integer(

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import type { OutcomeKind } from '../terminate/outcome.ts'
-import { InvalidRequestError } from '../terminate/request.ts'
-import type { Termination } from './service.ts'
+import type { OutcomeKind, QueryResultKind } from '../authorizations/outcome.ts'
+import { InvalidRequestError } from '../authorizations/request.ts'
+import type { QueryResult, Termination } from './service.ts'
 
 /** The HTTP contract (README, "HTTP API"): one status per outcome, the outcome JSON as the body. */
 export const STATUS_BY_OUTCOME: Record<OutcomeKind, number> = {
@@ -12,11 +12,19 @@ export const STATUS_BY_OUTCOME: Record<OutcomeKind, number> = {
   retryable: 503,
 }
 
-/** Seconds a caller should wait before trying a retryable termination again. */
+/** The query routes: the state, 404 when WeChat does not know the authorization, 502 / 503 as for terminate. */
+export const STATUS_BY_QUERY_RESULT: Record<QueryResultKind, number> = {
+  found: 200,
+  not_found: 404,
+  failed: 502,
+  retryable: 503,
+}
+
+/** Seconds a caller should wait before trying a retryable call again. */
 export const RETRY_AFTER_SECONDS = 5
 
 /**
- * Larger bodies cannot be valid input (three short fields): refused with 413 before parsing. The
+ * Larger bodies cannot be valid input (a few short fields): refused with 413 before parsing. The
  * limit applies to the bytes the client sent, base64 decoded (API Gateway HTTP APIs allow 10 MB).
  */
 export const MAX_BODY_BYTES = 16 * 1024
@@ -35,8 +43,8 @@ export class PayloadTooLargeError extends InvalidRequestError {
 
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
 
-/** The path's code plus the JSON body; API Gateway may deliver the body base64-encoded. */
-export function readHttpInput(event: APIGatewayProxyEventV2): Record<string, unknown> {
+/** The JSON body as an object; API Gateway may deliver it base64-encoded. */
+export function readJsonBody(event: APIGatewayProxyEventV2): Record<string, unknown> {
   const text = readBodyText(event, MAX_BODY_BYTES)
   let body: unknown
   try {
@@ -47,8 +55,40 @@ export function readHttpInput(event: APIGatewayProxyEventV2): Record<string, unk
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError([{ path: '', message: 'the request body must be a JSON object' }])
   }
-  // The path names the authorization; a code in the body never overrides it.
-  return { ...body, authorization_code: event.pathParameters?.authorization_code }
+  return body as Record<string, unknown>
+}
+
+/**
+ * The input of a route: its JSON body or its query string, plus the path's authorization code on the
+ * routes that have one. The path names the authorization there: a code elsewhere never overrides
+ * it, and an openid beside it is two identifications (invalid input).
+ */
+export function readHttpInput(
+  event: APIGatewayProxyEventV2,
+  route: { from: 'body' | 'query'; codeInPath: boolean },
+): Record<string, unknown> {
+  const input = route.from === 'body' ? readJsonBody(event) : readQueryString(event)
+  if (!route.codeInPath) return input
+  // API Gateway does not call a path route without its parameter; if it ever did, the empty code is
+  // refused by its rule beside whatever else the input gets wrong.
+  return { ...input, authorization_code: event.pathParameters?.authorization_code ?? '' }
+}
+
+/** The query string's fields; a field given twice is refused rather than guessed. */
+export function readQueryString(event: APIGatewayProxyEventV2): Record<string, string> {
+  const params = new URLSearchParams(event.rawQueryString ?? '')
+  const fields: Record<string, string> = {}
+  const repeated = new Set<string>()
+  for (const [name, value] of params) {
+    if (name in fields) repeated.add(name)
+    fields[name] = value
+  }
+  if (repeated.size > 0) {
+    throw new InvalidRequestError(
+      [...repeated].map((name) => ({ path: name, message: `${name} must be given once` })),
+    )
+  }
+  return fields
 }
 
 const BOM = '\ufeff'
@@ -70,12 +110,24 @@ export function readBodyText(event: APIGatewayProxyEventV2, limitBytes: number):
 
 export function terminationResponse({ outcome, fault }: Termination): APIGatewayProxyStructuredResultV2 {
   if (fault) return INTERNAL_ERROR
-  const status = STATUS_BY_OUTCOME[outcome.outcome]
-  return {
-    statusCode: status,
-    headers: status === 503 ? { ...HEADERS, 'retry-after': String(RETRY_AFTER_SECONDS) } : HEADERS,
-    body: JSON.stringify(outcome),
-  }
+  return json(STATUS_BY_OUTCOME[outcome.outcome], outcome)
+}
+
+export function queryResponse(result: QueryResult): APIGatewayProxyStructuredResultV2 {
+  if (result.result === 'found') return json(200, result.state)
+  if ('fault' in result && result.fault) return INTERNAL_ERROR
+  const status = STATUS_BY_QUERY_RESULT[result.result]
+  const error =
+    result.result === 'not_found'
+      ? { code: 'NOT_FOUND', message: 'WeChat Pay does not know this authorization' }
+      : {
+          code: result.result === 'retryable' ? 'WECHATPAY_UNAVAILABLE' : 'WECHATPAY_FAILED',
+          message:
+            result.result === 'retryable'
+              ? 'WeChat Pay could not answer now; try again later'
+              : 'WeChat Pay gave no usable answer',
+        }
+  return json(status, { error: { ...error, wechatpay: result.wechatpay } })
 }
 
 /** Input refused before anything was sent: 413 for a body over the limit, 400 otherwise. */
@@ -104,6 +156,14 @@ export const INTERNAL_ERROR: APIGatewayProxyStructuredResultV2 = {
   statusCode: 500,
   headers: HEADERS,
   body: JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'internal error' } }),
+}
+
+function json(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: status === 503 ? { ...HEADERS, 'retry-after': String(RETRY_AFTER_SECONDS) } : HEADERS,
+    body: JSON.stringify(body),
+  }
 }
 
 // The BOM is kept here so that readBodyText applies one rule to both forms.

@@ -1,26 +1,30 @@
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
+import { type QueryResult, queryAuthorization } from '../authorizations/query.ts'
+import type { AuthorizationRef } from '../authorizations/reference.ts'
+import type { TerminateInput } from '../authorizations/request.ts'
+import { type Termination, terminateAuthorization } from '../authorizations/terminate.ts'
 import { type CredentialStore, createCredentialStore } from '../merchant/credentials.ts'
 import { createRotatingClient } from '../merchant/rotating-client.ts'
-import type { TerminateInput } from '../terminate/request.ts'
-import { type Termination, terminateAuthorization } from '../terminate/terminate.ts'
 import { createClient, type WechatPayClient } from '../wechatpay/client.ts'
 import { type Config, readConfig } from './config.ts'
-import { logger, observeWechatPayError, reportOutcome } from './observability.ts'
+import { defaultObservability, type Observability } from './observability.ts'
 
-export type { Termination }
+export type { QueryResult, Termination }
 
-/** What every entry point calls: one termination, logged and measured. */
+/** What every entry point calls: one termination or query, logged and measured. */
 export interface Service {
   readonly config: Config
   /** The deadline for WeChat calls: Lambda's remaining time less a margin to answer in. */
   deadline(context: { getRemainingTimeInMillis(): number }): number
   terminate(input: TerminateInput, deadline: number): Promise<Termination>
+  query(ref: AuthorizationRef, deadline: number): Promise<QueryResult>
 }
 
 export interface ServiceDeps {
   secretsManager?: Pick<SecretsManagerClient, 'send'>
   fetch?: typeof fetch
   clock?: () => number
+  observability?: Observability
 }
 
 /**
@@ -39,6 +43,7 @@ export function secretsManagerClient(overrides: SecretsManagerClientConfig = {})
 
 export function createService(config: Config, deps: ServiceDeps = {}): Service {
   const clock = deps.clock ?? Date.now
+  const observability = deps.observability ?? defaultObservability()
   const merchants: CredentialStore<WechatPayClient> = createCredentialStore({
     secretId: config.merchantSecretId,
     secretsManager: deps.secretsManager ?? secretsManagerClient(),
@@ -56,30 +61,28 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       }),
     // Once per failed fetch: an unusable version is parsed and logged once, then refused until it changes.
-    onError: (error, { version, servingCached }) => {
-      const fields = {
-        error_code: error.code,
-        field: error.field,
-        reason: error.message,
-        secret_version: version,
-      }
-      if (servingCached) logger.warn('serving the cached merchant secret: refresh failed', fields)
-      else logger.error('merchant secret unusable', fields)
-    },
+    onError: observability.observeSecretError,
   })
   const wechatpay = createRotatingClient(merchants)
+  const context = (deadline: number) => ({
+    deadline,
+    wechatpay,
+    observe: observability.observeWechatPayError,
+  })
 
   return {
     config,
-    deadline: (context) => clock() + context.getRemainingTimeInMillis() - config.deadlineMarginMs,
+    deadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - config.deadlineMarginMs,
     async terminate(input, deadline) {
       const started = performance.now()
-      const result = await terminateAuthorization(input, {
-        deadline,
-        wechatpay,
-        observe: observeWechatPayError,
-      })
-      reportOutcome(result.outcome, performance.now() - started)
+      const result = await terminateAuthorization(input, context(deadline))
+      observability.reportOutcome(result.outcome, performance.now() - started)
+      return result
+    },
+    async query(ref, deadline) {
+      const started = performance.now()
+      const result = await queryAuthorization(ref, context(deadline))
+      observability.reportQuery(result, performance.now() - started)
       return result
     },
   }

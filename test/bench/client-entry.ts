@@ -2,8 +2,10 @@
  * Our WeChat Pay client alone, bundled like the handlers, for the like-for-like cold start beside
  * wechatpay-axios-plugin: keys given directly, no Secrets Manager, no Lambda layer.
  */
+
+import { terminateRequest } from '../../functions/authorizations/reference.ts'
 import { createClient } from '../../functions/wechatpay/client.ts'
-import { terminateByCode } from '../../functions/wechatpay/operations.ts'
+import { postForNoContent } from '../../functions/wechatpay/operations.ts'
 import { createSigner, loadPrivateKey } from '../../functions/wechatpay/signer.ts'
 import { createVerifier } from '../../functions/wechatpay/verifier.ts'
 
@@ -29,11 +31,19 @@ export async function terminateOnce(options: ClientOnlyOptions): Promise<number>
     baseUrl: options.baseUrl,
     backupUrl: null,
   })
-  const { service_id: serviceId, sub_mchid: subMchid, reason } = options.body
-  const answer = await terminateByCode(
-    client,
-    { authorizationCode: options.code, serviceId, subMchid, reason },
-    { deadline: Date.now() + 10_000 },
-  )
+  const { service_id, sub_mchid, reason } = options.body
+  const ref = {
+    mode: 'partner' as const,
+    service_id,
+    sub_mchid,
+    authorization_code: options.code,
+    openid: null,
+    sub_openid: null,
+    appid: null,
+    sub_appid: null,
+  }
+  const answer = await postForNoContent(client, terminateRequest(ref, reason), {
+    deadline: Date.now() + 10_000,
+  })
   return answer.status
 }

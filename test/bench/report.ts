@@ -152,7 +152,7 @@ export function warmDetails(warm: WarmResult) {
     bareKy: 'bare ky POST, 204 at once',
     bareAxios: 'bare axios POST, 204 at once',
     signedFetch: 'sign + one fetch to the simulator + verify, no ky and no retries',
-    client: 'our client alone: terminateByCode (sign, ky, verify)',
+    client: 'our client alone: postForNoContent (sign, ky, verify)',
     handler: 'HTTP handler, production bundle (middy, Powertools logs + EMF, use case, client)',
     plugin: 'wechatpay-axios-plugin terminate (sign, axios, verify)',
   }

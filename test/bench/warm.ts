@@ -10,8 +10,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import axios from 'axios'
 import ky from 'ky'
+import { terminateRequest } from '../../functions/authorizations/reference.ts'
 import { createClient } from '../../functions/wechatpay/client.ts'
-import { terminateByCode } from '../../functions/wechatpay/operations.ts'
+import { postForNoContent } from '../../functions/wechatpay/operations.ts'
 import { createSigner, loadPrivateKey } from '../../functions/wechatpay/signer.ts'
 import { createVerifier } from '../../functions/wechatpay/verifier.ts'
 import { USER_AGENT } from '../../functions/wechatpay/version.ts'
@@ -96,14 +97,21 @@ const rows: Record<WarmRow, { input: () => unknown; call: (input: never) => unkn
   client: {
     input: freshCode,
     call: (code: string) =>
-      terminateByCode(
+      postForNoContent(
         client,
-        {
-          authorizationCode: code,
-          serviceId: BODY.service_id,
-          subMchid: BODY.sub_mchid,
-          reason: BODY.reason,
-        },
+        terminateRequest(
+          {
+            mode: 'partner',
+            service_id: BODY.service_id,
+            sub_mchid: BODY.sub_mchid,
+            authorization_code: code,
+            openid: null,
+            sub_openid: null,
+            appid: null,
+            sub_appid: null,
+          },
+          BODY.reason,
+        ),
         { deadline: Date.now() + 10_000 },
       ),
   },

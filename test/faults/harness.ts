@@ -1,8 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import type { OutcomeKind } from '../../functions/terminate/outcome.ts'
+import type { OutcomeKind } from '../../functions/authorizations/outcome.ts'
 import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
-import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
-import { type OutputWatch, watchOutput } from '../leaks/output.ts'
+import { type Container, freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
 
 /** What one HTTP call under a fault came to. */
 export interface Observation {
@@ -29,20 +28,18 @@ export interface Harness {
   post(code: string, options?: { remainingMs?: number }): Promise<Observation>
   /** GetSecretValue calls so far. */
   secretReads(): number
-  output: OutputWatch
+  /** The container's log lines so far. */
+  logLines(): string[]
   close(): Promise<void>
 }
 
 type HttpHandler = (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
 
-/**
- * The stand-ins plus the real HTTP handler, in this process: one Lambda container. Call once per
- * process (the handler reads its environment once).
- */
+/** The stand-ins plus the real HTTP handler of one Lambda container configured with `env`. */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const stack = await startStack({ env })
-  const { handler } = (await import('../../functions/http.ts')) as unknown as { handler: HttpHandler }
-  const output = watchOutput()
+  const stack = await startStack()
+  const container: Container = stack.container(env)
+  const handler = container.http as unknown as HttpHandler
   const requestsFor = (code: string, method: string) =>
     stack.simulator.requests.filter(
       (request) =>
@@ -56,8 +53,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const codes = new Set<string>()
   return {
     stack,
-    output,
     codes,
+    logLines: container.logs.text,
     code(prefix = 'fault') {
       const code = freshCode(prefix)
       codes.add(code)
@@ -68,9 +65,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const started = performance.now()
       const response = await handler(httpEvent(code, VALID), context)
       const elapsedMs = performance.now() - started
-      const logs = output.lines
-        .filter((line) => line.startsWith('{') && line.includes(context.awsRequestId))
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
+      const logs = container.logs.of(context.awsRequestId)
       const body = JSON.parse(String(response.body)) as Record<string, unknown>
       const finished = logs.find((line) => line.message === 'termination finished')
       return {
@@ -86,10 +81,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     secretReads: () =>
       stack.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue').length,
-    async close() {
-      output.stop()
-      await stack.close()
-    },
+    close: () => stack.close(),
   }
 }
 

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { fork } from 'node:child_process'
-import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { MAGIC_CODES, MAGIC_STATES } from '../../infra/local/wechatpay-simulator.ts'
+import { assertNoLeaks } from '../leaks/output.ts'
 import { pemBodyLines, signaturesOf } from '../leaks/scanner.ts'
-import type { ContainerReport } from './container.ts'
 import { type Harness, runRow, startHarness } from './harness.ts'
 import { FAULT_MATRIX, type FaultRow, isolated, SHARED_ENV } from './matrix.ts'
 import { assertDocStates, DOC_URL, docClaims } from './render.ts'
@@ -14,6 +12,7 @@ import { assertDocStates, DOC_URL, docClaims } from './render.ts'
 let h: Harness
 const childCodes: string[] = []
 const childSecrets: string[] = []
+const childLines: string[] = []
 /** What docs/FAULTS.md states each row does: checked against what it did. */
 const documented = docClaims(readFileSync(DOC_URL, 'utf8'))
 
@@ -22,32 +21,24 @@ before(async () => {
 })
 after(() => h.close())
 
-const CONFIG_VARIABLES =
-  /^(MERCHANT_SECRET_ID|SECRET_TTL_SECONDS|WECHATPAY_\w+|DEADLINE_MARGIN_MS|QUEUE_CONCURRENCY|AWS_ENDPOINT_URL\w*|POWERTOOLS_\w+)$/
-
-/** Runs a row in a forked process (a fresh container) and passes its logs on to this one's output. */
+/**
+ * Runs a row in a container of its own: a fresh service (cold: nothing cached) configured with the
+ * row's environment, over stand-ins of its own.
+ */
 async function inOwnContainer(row: FaultRow) {
-  // A fresh container: none of this process's configuration (startStack sets the stand-ins' own).
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLES.test(name)),
-  ) as NodeJS.ProcessEnv
-  const child = fork(new URL('./container.ts', import.meta.url), [row.id], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...env, ...row.container?.env },
-  })
-  // Through this process's streams: the watch here and the leak reporter both see the lines.
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => process.stdout.write(text))
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => process.stderr.write(text))
-  let report: ContainerReport | undefined
-  child.on('message', (message) => {
-    report = message as ContainerReport
-  })
-  const [code] = (await once(child, 'exit')) as [number | null]
-  assert.ok(report, `the container for ${row.id} exited ${code} without a report`)
-  childCodes.push(...report.codes)
-  childSecrets.push(...report.secrets)
-  assert.ok(report.ok, report.error)
-  return report.observation!
+  const own = await startHarness(row.container?.env)
+  try {
+    const { status, outcome, attempts, terminate, query } = await runRow(row, own)
+    return { status, outcome, attempts, terminate, query }
+  } finally {
+    childCodes.push(...own.codes)
+    childSecrets.push(
+      ...signaturesOf(own.stack.simulator.requests.map((request) => request.headers.authorization)),
+      ...pemBodyLines(own.stack.merchant.secret.merchant_private_key),
+    )
+    childLines.push(...own.logLines())
+    await own.close()
+  }
 }
 
 function rowTest(row: FaultRow) {
@@ -130,7 +121,10 @@ describe('fault matrix: logs', () => {
       ...childSecrets,
     ]
     assert.ok(secrets.length > 50)
-    const lines = h.output.assertNoLeaks({ codes: [...h.codes, ...childCodes], secrets })
+    const lines = assertNoLeaks([...h.logLines(), ...childLines], {
+      codes: [...h.codes, ...childCodes],
+      secrets,
+    })
     assert.ok(lines > FAULT_MATRIX.length)
   })
 })

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
-import type { OutcomeKind } from '../../functions/terminate/outcome.ts'
+import type { OutcomeKind } from '../../functions/authorizations/outcome.ts'
 import type { SecretsManagerErrorName } from '../../infra/local/secrets-manager.ts'
 import type { Endpoint, Fault, FaultRule } from '../../infra/local/wechatpay-simulator.ts'
 import { MAGIC_CODES, MAGIC_STATES } from '../../infra/local/wechatpay-simulator.ts'

@@ -4,7 +4,7 @@
  * tell which inputs must be refused before anything is sent to WeChat Pay.
  */
 import fc from 'fast-check'
-import type { OutcomeKind } from '../../functions/terminate/outcome.ts'
+import type { OutcomeKind } from '../../functions/authorizations/outcome.ts'
 
 /** Runs per property: FUZZ_RUNS (npm run test:fuzz sets 10000), a few hundred otherwise. */
 export function fuzzRuns(fallback: number): number {
@@ -35,21 +35,59 @@ function isControl(codePoint: number) {
   return codePoint <= 0x1f || (codePoint >= 0x7f && codePoint <= 0x9f)
 }
 
+/** Every field of the input contract, in the order invalid input lists them (README). */
+export const ALL_FIELDS = [
+  'authorization_code',
+  'openid',
+  'sub_openid',
+  'service_id',
+  'appid',
+  'sub_mchid',
+  'sub_appid',
+  'reason',
+] as const
+
+const OPENID_CHARS = /^[0-9A-Za-z_-]{1,128}$/
+const APPID_CHARS = /^[0-9A-Za-z_-]{1,32}$/
+const PARTNER_ONLY = new Set(['sub_mchid', 'sub_appid', 'sub_openid'])
+
 /**
- * The fields the input gets wrong, in schema order; `['']` when it is not a JSON object at all.
- * An empty list means valid.
+ * The fields a terminate input gets wrong, in the contract's order, one each; `['']` when it is not a
+ * JSON object at all. An empty list means valid. A field set to null counts as absent.
  */
-export function badFields(input: unknown): string[] {
+export function badFields(input: unknown, mode: 'partner' | 'direct' = 'partner'): string[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return ['']
   const record = input as Record<string, unknown>
   const own = (key: string) => (Object.hasOwn(record, key) ? record[key] : undefined)
-  const checks: Record<(typeof FIELDS)[number], (value: unknown) => boolean> = {
-    authorization_code: (value) => typeof value === 'string' && CODE_CHARS.test(value),
-    service_id: (value) => typeof value === 'string' && DIGITS.test(value),
-    sub_mchid: (value) => typeof value === 'string' && DIGITS.test(value),
+  const present = (key: string) => own(key) !== undefined && own(key) !== null
+  const string = (rule: RegExp) => (value: unknown) => typeof value === 'string' && rule.test(value)
+  const rules: Record<(typeof ALL_FIELDS)[number], (value: unknown) => boolean> = {
+    authorization_code: string(CODE_CHARS),
+    openid: string(OPENID_CHARS),
+    sub_openid: string(OPENID_CHARS),
+    service_id: string(DIGITS),
+    appid: string(APPID_CHARS),
+    sub_mchid: string(DIGITS),
+    sub_appid: string(APPID_CHARS),
     reason: reasonIsValid,
   }
-  return FIELDS.filter((field) => !checks[field](own(field)))
+  const bad = new Set<string>()
+  for (const field of ALL_FIELDS) {
+    if (!present(field)) continue
+    if ((mode === 'direct' && PARTNER_ONLY.has(field)) || !rules[field](own(field))) bad.add(field)
+  }
+  for (const field of ['service_id', 'reason', ...(mode === 'partner' ? ['sub_mchid'] : [])]) {
+    if (!present(field)) bad.add(field)
+  }
+  const ways =
+    mode === 'partner' ? ['authorization_code', 'openid', 'sub_openid'] : ['authorization_code', 'openid']
+  const given = ways.filter(present)
+  if (given.length !== 1) for (const way of given.length === 0 ? ways : given) bad.add(way)
+  else if (given[0] !== 'authorization_code') {
+    if (!present('appid')) bad.add('appid')
+    if (given[0] === 'sub_openid' && !present('sub_appid')) bad.add('sub_appid')
+  }
+  return ALL_FIELDS.filter((field) => bad.has(field))
 }
 
 /**

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
-import type { Outcome } from '../../functions/terminate/outcome.ts'
+import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { lambdaContext } from '../helpers/lambda.ts'
 import { type Stack, startStack } from '../helpers/stack.ts'
-import { type OutputWatch, watchOutput } from '../leaks/output.ts'
+import { assertNoLeaks } from '../leaks/output.ts'
 import {
   anyJsonArb,
   asJson,
@@ -19,17 +19,17 @@ import { codesSentSince, trackUnhandledRejections } from './support.ts'
 
 let stack: Stack
 let handler: (event: unknown, context: unknown) => Promise<Outcome>
-let output: OutputWatch
+let logs: () => string[]
 const unhandled = trackUnhandledRejections()
 const usedCodes = new Set<string>()
 
 before(async () => {
-  stack = await startStack({ env: { WECHATPAY_MAX_ATTEMPTS: '1' } })
-  ;({ handler } = (await import('../../functions/invoke.ts')) as unknown as { handler: typeof handler })
-  output = watchOutput({ quiet: true })
+  stack = await startStack()
+  const container = stack.container({ WECHATPAY_MAX_ATTEMPTS: '1' }, { quiet: true })
+  handler = container.invoke as unknown as typeof handler
+  logs = container.logs.text
 })
 after(async () => {
-  output.stop()
   unhandled.stop()
   await stack.close()
 })
@@ -94,7 +94,7 @@ describe('direct invocation, fuzzed', () => {
   })
 
   it('logs no secret and no unmasked code while doing so', () => {
-    const lines = output.assertNoLeaks({ codes: usedCodes })
+    const lines = assertNoLeaks(logs(), { codes: usedCodes })
     console.log(`invoke fuzz: ${JSON.stringify(counts)}, ${lines} log lines scanned`)
   })
 })

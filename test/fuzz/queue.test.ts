@@ -4,7 +4,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import fc from 'fast-check'
 import { lambdaContext, sqsRecord } from '../helpers/lambda.ts'
 import { type Stack, startStack } from '../helpers/stack.ts'
-import { type OutputWatch, watchOutput } from '../leaks/output.ts'
+import { assertNoLeaks } from '../leaks/output.ts'
 import {
   anyJsonArb,
   badFields,
@@ -20,17 +20,17 @@ import { codesSentSince, trackUnhandledRejections } from './support.ts'
 
 let stack: Stack
 let handler: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>
-let output: OutputWatch
+let logs: () => string[]
 const unhandled = trackUnhandledRejections()
 const usedCodes = new Set<string>()
 
 before(async () => {
-  stack = await startStack({ env: { WECHATPAY_MAX_ATTEMPTS: '1', QUEUE_CONCURRENCY: '5' } })
-  ;({ handler } = (await import('../../functions/queue.ts')) as unknown as { handler: typeof handler })
-  output = watchOutput({ quiet: true })
+  stack = await startStack()
+  const container = stack.container({ WECHATPAY_MAX_ATTEMPTS: '1', QUEUE_CONCURRENCY: '5' }, { quiet: true })
+  handler = container.queue as unknown as typeof handler
+  logs = container.logs.text
 })
 after(async () => {
-  output.stop()
   unhandled.stop()
   await stack.close()
 })
@@ -170,7 +170,7 @@ describe('SQS entry point, fuzzed', () => {
   })
 
   it('logs no secret and no unmasked code while doing so', () => {
-    const lines = output.assertNoLeaks({ codes: usedCodes })
+    const lines = assertNoLeaks(logs(), { codes: usedCodes })
     console.log(`queue fuzz: ${JSON.stringify(counts)}, ${lines} log lines scanned`)
   })
 })

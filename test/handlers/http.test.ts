@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { MAX_BODY_BYTES } from '../../functions/runtime/http.ts'
-import type { Outcome } from '../../functions/terminate/outcome.ts'
 import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
-import { captureLogs } from '../helpers/logs.ts'
-import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
+import { type Container, freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
 
 let stack: Stack
+let container: Container
 let handler: (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
 
 before(async () => {
   stack = await startStack()
-  ;({ handler } = (await import('../../functions/http.ts')) as unknown as { handler: typeof handler })
+  container = stack.container()
+  handler = container.http as unknown as typeof handler
 })
 after(() => stack.close())
 
@@ -43,8 +44,12 @@ describe('HTTP API: outcomes', () => {
     assert.deepEqual(response.json, {
       outcome: 'terminated',
       authorization_code: code,
+      openid: null,
+      sub_openid: null,
       service_id: VALID.service_id,
+      appid: null,
       sub_mchid: VALID.sub_mchid,
+      sub_appid: null,
       wechatpay: {
         status: 204,
         code: null,
@@ -228,7 +233,7 @@ describe('HTTP API: a body over the limit answers 413 and costs no call', () => 
 
       const code = freshCode()
       const before = stack.simulator.requests.length
-      const { result: over, lines } = await captureLogs(() =>
+      const { result: over, lines } = await container.logs.during(() =>
         post(code, bodyOf(MAX_BODY_BYTES + 1), { raw: true, base64 }),
       )
       assert.equal(over.statusCode, 413)

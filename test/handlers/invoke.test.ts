@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { Outcome } from '../../functions/terminate/outcome.ts'
+import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { lambdaContext } from '../helpers/lambda.ts'
-import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
+import { type Container, freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
 
 let stack: Stack
+let container: Container
 let handler: (event: unknown, context: unknown) => Promise<Outcome>
 
 before(async () => {
   stack = await startStack()
-  ;({ handler } = (await import('../../functions/invoke.ts')) as unknown as { handler: typeof handler })
+  container = stack.container()
+  handler = container.invoke as unknown as typeof handler
 })
 after(() => stack.close())
 

@@ -2,14 +2,16 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { eventBridgeEnvelope, lambdaContext, sqsEvent } from '../helpers/lambda.ts'
-import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
+import { type Container, freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
 
 let stack: Stack
+let container: Container
 let handler: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>
 
 before(async () => {
-  stack = await startStack({ env: { QUEUE_CONCURRENCY: '4' } })
-  ;({ handler } = (await import('../../functions/queue.ts')) as unknown as { handler: typeof handler })
+  stack = await startStack()
+  container = stack.container({ QUEUE_CONCURRENCY: '4' })
+  handler = container.queue as unknown as typeof handler
 })
 after(() => stack.close())
 

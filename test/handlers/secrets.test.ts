@@ -2,25 +2,33 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { createHttpHandler } from '../../functions/http.ts'
+import { readConfig } from '../../functions/runtime/config.ts'
+import { createObservability } from '../../functions/runtime/observability.ts'
+import { createService } from '../../functions/runtime/service.ts'
 import type { SecretsManagerErrorName } from '../../infra/local/secrets-manager.ts'
 import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
-import { captureLogs } from '../helpers/logs.ts'
+import { captureConsole } from '../helpers/logs.ts'
 import { createTestMerchant } from '../helpers/merchant.ts'
-import { freshCode, SECRET_ID, type Stack, startStack, VALID } from '../helpers/stack.ts'
+import { type Container, freshCode, SECRET_ID, type Stack, startStack, VALID } from '../helpers/stack.ts'
 
 let stack: Stack
+let container: Container
 let handler: (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
 
 before(async () => {
   // Every call reads the secret (no cache, no pause after a failure): each test meets its own
   // version. The cache and the pauses are tested with a clock in test/merchant/credentials.test.ts.
-  stack = await startStack({ env: { SECRET_TTL_SECONDS: '0' } })
-  ;({ handler } = (await import('../../functions/http.ts')) as unknown as { handler: typeof handler })
+  stack = await startStack()
+  container = stack.container({ SECRET_TTL_SECONDS: '0' })
+  handler = container.http as unknown as typeof handler
 })
 after(() => stack.close())
 
 async function post(code = freshCode()) {
-  const { result, lines } = await captureLogs(() => handler(httpEvent(code, VALID), lambdaContext()))
+  const { result, lines } = await container.logs.during(() =>
+    handler(httpEvent(code, VALID), lambdaContext()),
+  )
   return { ...result, json: JSON.parse(String(result.body)), lines }
 }
 
@@ -66,21 +74,21 @@ function assertNoSecretValue(lines: Array<Record<string, unknown>>, secretString
 // The order matters: the container caches the first good secret, as Lambda would.
 describe('merchant secret faults (HTTP entry point)', () => {
   it('a missing MERCHANT_SECRET_ID is a logged 500, and costs no call', async () => {
-    const saved = process.env.MERCHANT_SECRET_ID
-    delete process.env.MERCHANT_SECRET_ID
-    try {
-      const { result, lines } = await captureLogs(() =>
-        handler(httpEvent(freshCode(), VALID), lambdaContext()),
-      )
-      assert.equal(result.statusCode, 500)
-      assert.ok(lines.some((line) => JSON.stringify(line).includes('MERCHANT_SECRET_ID')))
-      assert.ok(
-        lines.some((line) => line.UnhandledErrors === 1),
-        'counted for the unhandled-errors alarm',
-      )
-    } finally {
-      process.env.MERCHANT_SECRET_ID = saved
-    }
+    const logs = captureConsole()
+    const observability = createObservability({ console: logs.console })
+    const { MERCHANT_SECRET_ID: _, ...env } = stack.env()
+    const unconfigured = createHttpHandler({ service: () => createService(readConfig(env)), observability })
+    const before = stack.simulator.requests.length
+    const { result, lines } = await logs.during(() =>
+      unconfigured(httpEvent(freshCode(), VALID), lambdaContext()),
+    )
+    assert.equal(result.statusCode, 500)
+    assert.ok(lines.some((line) => JSON.stringify(line).includes('MERCHANT_SECRET_ID')))
+    assert.ok(
+      lines.some((line) => line.UnhandledErrors === 1),
+      'counted for the unhandled-errors alarm',
+    )
+    assert.equal(stack.simulator.requests.length, before)
   })
 
   const faults: Array<[SecretsManagerErrorName, string]> = [
@@ -142,7 +150,9 @@ describe('merchant secret faults (HTTP entry point)', () => {
     stack.secretsManager.delayMs = 5_000
     try {
       const started = Date.now()
-      const { result } = await captureLogs(() => handler(httpEvent(freshCode(), VALID), lambdaContext(2_000)))
+      const { result } = await container.logs.during(() =>
+        handler(httpEvent(freshCode(), VALID), lambdaContext(2_000)),
+      )
       assert.equal(result.statusCode, 503)
       assert.equal(JSON.parse(String(result.body)).outcome, 'retryable')
       assert.ok(Date.now() - started < 2_000)

@@ -1,28 +1,46 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { createHttpHandler } from '../../functions/http.ts'
+import { createInvokeHandler } from '../../functions/invoke.ts'
+import { createQueueHandler } from '../../functions/queue.ts'
+import { type Config, readConfig } from '../../functions/runtime/config.ts'
+import { createObservability } from '../../functions/runtime/observability.ts'
+import { createService, type Service } from '../../functions/runtime/service.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts'
 import {
   type SimulatorOptions,
   startWechatPaySimulator,
   type WechatPaySimulator,
 } from '../../infra/local/wechatpay-simulator.ts'
+import { type CapturedLogs, captureConsole } from './logs.ts'
 import { createTestMerchant, MCHID, MERCHANT_SERIAL, PUBLIC_KEY_ID, type TestMerchant } from './merchant.ts'
 import { platform } from './wechatpay.ts'
 
 export const SECRET_ID = 'payscore-terminate/merchant'
 
+/** One Lambda container: its own service (secret cache), its own logs, the real handlers over them. */
+export interface Container {
+  config: Config
+  service: Service
+  logs: CapturedLogs
+  http: ReturnType<typeof createHttpHandler>
+  queue: ReturnType<typeof createQueueHandler>
+  invoke: ReturnType<typeof createInvokeHandler>
+}
+
 export interface Stack {
   merchant: TestMerchant
   simulator: WechatPaySimulator
   secretsManager: SecretsManagerStandIn
+  /** The environment a function against these stand-ins reads, with `env` over it. */
+  env(env?: Record<string, string>): Record<string, string>
+  /** A fresh container configured from `env` (as the function would read it). */
+  container(env?: Record<string, string>, options?: { quiet?: boolean }): Container
   close(): Promise<void>
 }
 
-/**
- * The WeChat Pay simulator and the Secrets Manager stand-in holding the merchant's secret, with the
- * environment the real handlers read pointed at them. Call before importing a handler: the
- * handlers read their configuration once per container, like Lambda.
- */
+/** The WeChat Pay simulator and the Secrets Manager stand-in holding the merchant's secret. */
 export async function startStack(
-  options: { env?: Record<string, string>; simulator?: Partial<SimulatorOptions>; secret?: string } = {},
+  options: { simulator?: Partial<SimulatorOptions>; secret?: string } = {},
 ): Promise<Stack> {
   const merchant = createTestMerchant()
   const simulator = await startWechatPaySimulator({
@@ -35,23 +53,43 @@ export async function startStack(
   const secretsManager = await startSecretsManager({
     secrets: { [SECRET_ID]: options.secret ?? merchant.secretString },
   })
-  Object.assign(process.env, {
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: secretsManager.url,
+    maxAttempts: 2,
+    requestHandler: { requestTimeout: 1_500, throwOnRequestTimeout: true },
+  })
+  const env = (overrides: Record<string, string> = {}) => ({
     MERCHANT_SECRET_ID: SECRET_ID,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
     WECHATPAY_BASE_URL: simulator.url,
     WECHATPAY_BACKUP_URL: '',
     WECHATPAY_ATTEMPT_TIMEOUT_MS: '1000',
     DEADLINE_MARGIN_MS: '500',
-    ...options.env,
+    ...overrides,
   })
   return {
     merchant,
     simulator,
     secretsManager,
+    env,
+    container(overrides = {}, { quiet = false } = {}) {
+      const config = readConfig(env(overrides))
+      const logs = captureConsole({ quiet })
+      const observability = createObservability({ console: logs.console })
+      const service = createService(config, { secretsManager: client, observability })
+      const deps = { service: () => service, observability }
+      return {
+        config,
+        service,
+        logs,
+        http: createHttpHandler(deps),
+        queue: createQueueHandler(deps),
+        invoke: createInvokeHandler(deps),
+      }
+    },
     close: async () => {
+      client.destroy()
       await simulator.close()
       await secretsManager.close()
     },

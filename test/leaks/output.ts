@@ -48,17 +48,20 @@ export function watchOutput(options: { quiet?: boolean } = {}): OutputWatch {
         stream.write = writes[index] as typeof stream.write
       })
     },
-    assertNoLeaks(known = {}) {
-      const findings = scanLines(lines, known)
-      assert.equal(
-        findings.length,
-        0,
-        `${findings.length} leaks in ${lines.length} log lines:\n${findings
-          .slice(0, 20)
-          .map((finding) => `  ${finding.rule}: ${finding.excerpt}`)
-          .join('\n')}`,
-      )
-      return lines.length
-    },
+    assertNoLeaks: (known = {}) => assertNoLeaks(lines, known),
   }
+}
+
+/** Fails with the redacted findings when any line leaks; returns the number of lines scanned. */
+export function assertNoLeaks(lines: readonly string[], known: KnownValues = {}): number {
+  const findings = scanLines(lines, known)
+  assert.equal(
+    findings.length,
+    0,
+    `${findings.length} leaks in ${lines.length} log lines:\n${findings
+      .slice(0, 20)
+      .map((finding) => `  ${finding.rule}: ${finding.excerpt}`)
+      .join('\n')}`,
+  )
+  return lines.length
 }

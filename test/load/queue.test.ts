@@ -25,7 +25,7 @@ import { type FauxqsServer, startFauxqs } from 'fauxqs'
 import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { eventBridgeEnvelope, lambdaContext } from '../helpers/lambda.ts'
 import { type Stack, startStack, VALID } from '../helpers/stack.ts'
-import { type OutputWatch, watchOutput } from '../leaks/output.ts'
+import { assertNoLeaks } from '../leaks/output.ts'
 import { pemBodyLines } from '../leaks/scanner.ts'
 
 const EVENTS = Number(process.env.LOAD_EVENTS ?? 2_000)
@@ -106,28 +106,29 @@ let stack: Stack
 let fauxqs: FauxqsServer
 let sqs: SQSClient
 let handler: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>
-let output: OutputWatch
+let logs: () => string[]
 
 before(async () => {
-  stack = await startStack({
-    env: {
+  stack = await startStack()
+  const container = stack.container(
+    {
       QUEUE_CONCURRENCY: '10',
       WECHATPAY_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       WECHATPAY_ATTEMPT_TIMEOUT_MS: '1000',
       DEADLINE_MARGIN_MS: '300',
     },
-  })
-  ;({ handler } = (await import('../../functions/queue.ts')) as unknown as { handler: typeof handler })
+    { quiet: true },
+  )
+  handler = container.queue as unknown as typeof handler
+  logs = container.logs.text
   fauxqs = await startFauxqs({ port: 0, logger: false })
   sqs = new SQSClient({
     endpoint: fauxqs.address,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   })
-  output = watchOutput({ quiet: true })
 })
 after(async () => {
-  output.stop()
   sqs.destroy()
   await fauxqs.stop()
   await stack.close()
@@ -353,7 +354,7 @@ describe('SQS under load, with transient WeChat Pay faults', () => {
     )
     assert.ok(expectedDead.size > 0 && deleted.size > EVENTS / 2, 'the plan exercises both ends')
 
-    const lines = output.assertNoLeaks({
+    const lines = assertNoLeaks(logs(), {
       codes: codeOf.values(),
       secrets: pemBodyLines(stack.merchant.secret.merchant_private_key),
     })

@@ -9,6 +9,7 @@ describe('readConfig', () => {
 
   it('has production defaults', () => {
     assert.deepEqual(readConfig({ MERCHANT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:1:secret:x' }), {
+      mode: 'partner',
       merchantSecretId: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
       secretTtlMs: 300_000,
       wechatpayBaseUrl: 'https://api.mch.weixin.qq.com',
@@ -18,6 +19,12 @@ describe('readConfig', () => {
       deadlineMarginMs: 1_000,
       queueConcurrency: 10,
     })
+  })
+
+  it('reads WECHATPAY_MODE: partner by default, or direct', () => {
+    assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', WECHATPAY_MODE: 'direct' }).mode, 'direct')
+    assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', WECHATPAY_MODE: 'partner' }).mode, 'partner')
+    assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', WECHATPAY_MODE: '' }).mode, 'partner')
   })
 
   it('disables failover with an empty WECHATPAY_BACKUP_URL', () => {
@@ -33,6 +40,8 @@ describe('readConfig', () => {
     ['WECHATPAY_BASE_URL', 'https://api.mch.weixin.qq.com/v3'],
     ['WECHATPAY_BASE_URL', 'api.mch.weixin.qq.com'],
     ['WECHATPAY_BACKUP_URL', 'ftp://api2.mch.weixin.qq.com'],
+    ['WECHATPAY_MODE', 'service-provider'],
+    ['WECHATPAY_MODE', 'Partner'],
   ]) {
     it(`refuses ${name}=${value}, naming it`, () => {
       assert.throws(() => readConfig({ MERCHANT_SECRET_ID: 's', [name!]: value }), {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, it, type TestContext } from 'node:test'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { parseTerminateInput } from '../../functions/authorizations/request.ts'
 import type { MerchantSecret } from '../../functions/merchant/secret.ts'
 import { readConfig } from '../../functions/runtime/config.ts'
 import { createService } from '../../functions/runtime/service.ts'
@@ -56,7 +57,10 @@ async function warmContainer(
   })
   const service = createService(config, { secretsManager: client })
   const terminate = (code = freshCode()) =>
-    service.terminate({ ...VALID, authorization_code: code }, Date.now() + 10_000)
+    service.terminate(
+      parseTerminateInput({ ...VALID, authorization_code: code }, 'partner'),
+      Date.now() + 10_000,
+    )
   assert.equal((await terminate()).outcome.outcome, 'terminated', 'warm: the first version is cached')
   simulator.requests.length = 0
   const gets = () => sm.calls.filter((call) => call.operation === 'GetSecretValue').length

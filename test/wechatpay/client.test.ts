@@ -2,10 +2,13 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
+import { readState } from '../../functions/authorizations/query.ts'
+import { type AuthorizationRef, terminateRequest } from '../../functions/authorizations/reference.ts'
 import { MAX_BODY_BYTES } from '../../functions/wechatpay/body.ts'
+import type { WechatPayCaller } from '../../functions/wechatpay/client.ts'
 import { WechatPayError, type WechatPayErrorCode } from '../../functions/wechatpay/errors.ts'
 import { parseAuthorizationHeader } from '../../functions/wechatpay/message.ts'
-import { queryByCode, terminateByCode } from '../../functions/wechatpay/operations.ts'
+import { postForNoContent } from '../../functions/wechatpay/operations.ts'
 import { VERSION } from '../../functions/wechatpay/version.ts'
 import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { createTestMerchant, MCHID, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
@@ -19,6 +22,31 @@ const request = {
   reason: '用户申请解除授权',
 }
 const deadline = () => ({ deadline: inSeconds(10) })
+
+type CodeRequest = typeof request
+
+/** Partner mode by code, the way the use cases build it (functions/authorizations/reference.ts). */
+function refOf({ authorizationCode, serviceId, subMchid }: CodeRequest): AuthorizationRef {
+  return {
+    mode: 'partner',
+    service_id: serviceId,
+    sub_mchid: subMchid,
+    authorization_code: authorizationCode,
+    openid: null,
+    sub_openid: null,
+    appid: null,
+    sub_appid: null,
+  }
+}
+
+async function terminateByCode(client: WechatPayCaller, asked: CodeRequest, options: { deadline: number }) {
+  return postForNoContent(client, terminateRequest(refOf(asked), asked.reason), options)
+}
+
+async function queryByCode(client: WechatPayCaller, asked: CodeRequest, options: { deadline: number }) {
+  const { view, attempts } = await readState(refOf(asked), { wechatpay: client, ...options })
+  return { authorizationState: view.authorization_state, attempts }
+}
 
 /** A loopback port with nothing listening: connections to it are refused. */
 async function closedPort() {

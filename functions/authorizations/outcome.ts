@@ -1,14 +1,24 @@
-import type { AuthorizationState } from '../wechatpay/operations.ts'
-import type { TerminateInput } from './request.ts'
+import type { CredentialsError } from '../merchant/errors.ts'
+import type { WechatPayError } from '../wechatpay/errors.ts'
+import type { AuthorizationRef } from './reference.ts'
+
+/** `UNBINDUSER` (never bound to a user), `AVAILABLE` (authorized), `UNAVAILABLE` (ended). */
+export type AuthorizationState = 'UNBINDUSER' | 'AVAILABLE' | 'UNAVAILABLE'
 
 export type OutcomeKind = 'terminated' | 'already_terminated' | 'rejected' | 'failed' | 'retryable'
 
 /** The one normalized answer, the same JSON for every entry point (see README, "Outcome contract"). */
 export interface Outcome {
   outcome: OutcomeKind
-  authorization_code: string
+  /** The input's identification, echoed: null where the input gave none (never filled in from a query). */
+  authorization_code: string | null
+  openid: string | null
+  sub_openid: string | null
   service_id: string
-  sub_mchid: string
+  appid: string | null
+  /** null in direct mode. */
+  sub_mchid: string | null
+  sub_appid: string | null
   wechatpay: {
     status: number | null
     code: string | null
@@ -53,6 +63,7 @@ export const DISPOSITIONS: ReadonlyArray<{
   { status: 401, disposition: 'failed' },
   { status: 403, code: 'NO_AUTH', disposition: 'failed' },
   { status: 404, code: 'ORDER_NOT_EXIST', disposition: 'rejected' },
+  { status: 404, code: 'RESOURCE_NOT_EXISTS', disposition: 'rejected' },
   { status: 429, disposition: 'retryable' },
   { status: '5xx', disposition: 'retryable' },
   { status: '4xx', disposition: 'settle' },
@@ -77,15 +88,19 @@ export interface WechatPayFacts {
 
 export function outcome(
   kind: OutcomeKind,
-  input: TerminateInput,
+  ref: AuthorizationRef,
   facts: WechatPayFacts,
   attempts: number,
 ): Outcome {
   return {
     outcome: kind,
-    authorization_code: input.authorization_code,
-    service_id: input.service_id,
-    sub_mchid: input.sub_mchid,
+    authorization_code: ref.authorization_code,
+    openid: ref.openid,
+    sub_openid: ref.sub_openid,
+    service_id: ref.service_id,
+    appid: ref.appid,
+    sub_mchid: ref.sub_mchid,
+    sub_appid: ref.sub_appid,
     wechatpay: {
       status: facts.status ?? null,
       code: facts.code ?? null,
@@ -100,4 +115,50 @@ export function outcome(
 /** Only these end an event: the queue deletes the message, HTTP answers 200. */
 export function isDone(result: Outcome): boolean {
   return result.outcome === 'terminated' || result.outcome === 'already_terminated'
+}
+
+/** What a query comes to: the state, or why there is none. */
+export type QueryResultKind = 'found' | 'not_found' | 'failed' | 'retryable'
+
+/**
+ * A query's refusal -> result, beside the terminate table so that both read the same: an
+ * authorization WeChat does not know is `not_found`; 429 and 5xx may pass (`retryable`); any other
+ * refusal (PARAM_ERROR, NO_AUTH, SIGN_ERROR after the client's one refresh) is ours to fix.
+ */
+export function queryResultOf(status: number, code: string | undefined): Exclude<QueryResultKind, 'found'> {
+  if (status === 404 && (code === 'ORDER_NOT_EXIST' || code === 'RESOURCE_NOT_EXISTS')) return 'not_found'
+  if (status === 429 || status >= 500) return 'retryable'
+  return 'failed'
+}
+
+export interface Failure {
+  kind: 'retryable' | 'failed'
+  facts: WechatPayFacts
+  attempts: number
+  /** Our own configuration or secret is at fault and nothing was sent: HTTP answers 500. */
+  fault?: 'configuration'
+}
+
+/**
+ * THE place where credential problems become results, for terminate and query alike. Nothing
+ * sent: a transient problem is retryable, any other is our configuration. After WeChat refused our
+ * signature and the refresh of the secret failed: that refusal is reported, retryable when the
+ * refresh may yet pass.
+ */
+export function credentialsFailure(error: CredentialsError): Failure {
+  const kind = error.transient ? 'retryable' : 'failed'
+  if (error.refused) return { kind, facts: factsOf(error.refused), attempts: error.refused.attempts ?? 0 }
+  return error.transient
+    ? { kind, facts: {}, attempts: 0 }
+    : { kind, facts: {}, attempts: 0, fault: 'configuration' }
+}
+
+/** WeChat's side of a failed call, as the outcome reports it. */
+export function factsOf(error: WechatPayError): WechatPayFacts {
+  return {
+    status: error.status,
+    code: error.wechatCode,
+    message: error.wechatMessage,
+    requestId: error.requestId,
+  }
 }

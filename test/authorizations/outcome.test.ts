@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { DISPOSITIONS, dispositionOf } from '../../functions/terminate/outcome.ts'
+import { DISPOSITIONS, dispositionOf } from '../../functions/authorizations/outcome.ts'
 
 describe('the WeChat status/code -> disposition table', () => {
   const cases: Array<[number, string | undefined, string]> = [
