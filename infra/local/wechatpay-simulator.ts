@@ -1,8 +1,9 @@
 /**
- * A local WeChat Pay (APIv3, partner mode) for the two Pay Score authorization-code endpoints:
- * it verifies request signatures, keeps authorization states, signs every answer, and fails on
- * demand (inject() in tests, magic authorization codes in the `npm start` sandbox). It is the oracle
- * our client is tested against, so it shares no code with functions/.
+ * A local WeChat Pay (APIv3) for the eight Pay Score authorization endpoints (terminate and query,
+ * by code or by openid, partner and direct mode; the path decides the mode): it verifies request
+ * signatures, keeps one state per authorization however it is named, signs every answer, and fails
+ * on demand (inject() in tests, magic prefixes on codes and openids in the `npm start` sandbox). It
+ * is the oracle our client is tested against, so it shares no code with functions/.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -10,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { createAuthorizationBook } from './simulator/authorizations.ts'
 import { createFaultBook } from './simulator/faults.ts'
 import { handleRequest } from './simulator/handle-request.ts'
-import { checkOptions } from './simulator/options.ts'
+import { checkOptions, DEFAULT_APPID } from './simulator/options.ts'
 import { errorReply } from './simulator/replies.ts'
 import { pickResponseKey, type ResponseKey, signatureHeaders } from './simulator/response-signing.ts'
 import type {
@@ -22,7 +23,9 @@ import type {
 } from './simulator/types.ts'
 
 export { MAGIC_CODES, MAGIC_STATES, type MagicCode } from './simulator/magic-codes.ts'
+export { DEFAULT_APPID } from './simulator/options.ts'
 export { SIGNTEST_PREFIX, SKEWED_TIMESTAMP_SECONDS } from './simulator/response-signing.ts'
+export { ROUTES, type RouteSpec } from './simulator/routes.ts'
 export type * from './simulator/types.ts'
 
 /** WeChat keeps idle connections about 8 s; Node then announces `Keep-Alive: timeout=8` itself. */
@@ -54,7 +57,7 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
   const clock = options.clock ?? Date.now
   const slowDelayMs = options.slowDelayMs ?? DEFAULT_SLOW_DELAY_MS
   const requests: RecordedRequest[] = []
-  const authorizations = createAuthorizationBook(clock)
+  const authorizations = createAuthorizationBook(clock, options.appid ?? DEFAULT_APPID)
   const faults = createFaultBook()
   const slowTimers = new Set<NodeJS.Timeout>()
   let closed = false
@@ -117,8 +120,9 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
     requests,
     inject: (rule) => faults.inject(rule),
     clearFaults: () => faults.clear(),
-    state: (code) => authorizations.state(code),
-    setState: (code, state) => authorizations.setState(code, state),
+    state: (reference) => authorizations.state(reference),
+    authorization: (reference) => authorizations.authorization(reference),
+    setState: (name, state) => authorizations.setState(name, state),
     trustMerchant: (merchant) => {
       const index = options.merchants.findIndex((known) => known.mchid === merchant.mchid)
       options.merchants.splice(index === -1 ? options.merchants.length : index, 1, merchant)

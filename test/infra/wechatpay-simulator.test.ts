@@ -1,145 +1,51 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { type KeyObject, randomBytes, sign, verify, X509Certificate } from 'node:crypto'
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http'
-import { describe, it, type TestContext } from 'node:test'
+import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import {
   type Fault,
   MAGIC_CODES,
   SIGNTEST_PREFIX,
-  type SimulatorOptions,
   startWechatPaySimulator,
   type WechatPaySimulator,
 } from '../../infra/local/wechatpay-simulator.ts'
-import { generateRsaKeyPair, loadPlatformCertificate } from '../helpers/keys.ts'
+import {
+  type Answer,
+  type CallOptions,
+  call,
+  errorCode,
+  MCHID,
+  MERCHANT_SERIAL,
+  merchant,
+  NOW_MS,
+  NOW_S,
+  PUBLIC_KEY_ID,
+  platform,
+  platformPublicKey,
+  rawPost,
+  setUp,
+  signatureVerifies,
+  signedHeaders,
+  wechatpay,
+} from './simulator-client.ts'
 
-// Prepare: one merchant, a WeChat Pay public key and the test-only platform certificate, and a
-// frozen simulator clock so timestamp boundaries are exact.
-const NOW_MS = Date.UTC(2026, 0, 15, 4, 0, 0, 500)
-const NOW_S = Math.floor(NOW_MS / 1000)
-const MCHID = '1900000001'
-const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'
-const PUBLIC_KEY_ID = 'PUB_KEY_ID_0114232134912410000000000000'
-const merchant = generateRsaKeyPair()
-const wechatpay = generateRsaKeyPair()
-const platform = loadPlatformCertificate()
-const platformPublicKey = new X509Certificate(platform.certificatePem).publicKey
+// The partner endpoints by authorization code; the other six are in the -routes and -names tests.
 const BASE = '/v3/payscore/partner/permissions/authorization-code'
 const TERMINATE_BODY = { service_id: '500001', sub_mchid: '1900000109', reason: '用户申请解除授权' }
 
 const terminatePath = (code: string) => `${BASE}/${code}/terminate`
 const queryPath = (code: string) => `${BASE}/${code}?service_id=500001&sub_mchid=1900000109`
 
-async function setUp(t: TestContext, overrides: Partial<SimulatorOptions> = {}) {
-  const sim = await startWechatPaySimulator({
-    merchants: [{ mchid: MCHID, serialNo: MERCHANT_SERIAL, publicKey: merchant.publicKey }],
-    wechatpayPublicKey: { id: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
-    platformCertificate: { serialNo: platform.serialNo, privateKey: platform.privateKey },
-    clock: () => NOW_MS,
-    ...overrides,
-  })
-  t.after(() => sim.close())
-  return sim
-}
-
-// The tiny client under our control: signs like the APIv3 docs say, independently of functions/.
-interface CallOptions {
-  method?: 'GET' | 'POST'
-  body?: string
-  timestamp?: number
-  mchid?: string
-  serialNo?: string
-  key?: KeyObject
-  /** extra headers; `Wechatpay-Serial` defaults to the public key id, '' leaves it out */
-  headers?: Record<string, string>
-  tamper?: (message: string) => string
-  signal?: AbortSignal
-}
-
-function signedHeaders(path: string, options: CallOptions): Record<string, string> {
-  const method = options.method ?? 'POST'
-  const body = options.body ?? ''
-  const timestamp = String(options.timestamp ?? NOW_S)
-  const nonce = randomBytes(16).toString('hex').toUpperCase()
-  const message = (options.tamper ?? ((m) => m))(`${method}\n${path}\n${timestamp}\n${nonce}\n${body}\n`)
-  const signature = sign('sha256', Buffer.from(message), options.key ?? merchant.privateKey).toString(
-    'base64',
-  )
-  const items = `mchid="${options.mchid ?? MCHID}",nonce_str="${nonce}",signature="${signature}",timestamp="${timestamp}",serial_no="${options.serialNo ?? MERCHANT_SERIAL}"`
-  const headers: Record<string, string> = {
-    Accept: 'application/json',
-    'User-Agent': 'simulator-test/1.0 (node)',
-    Authorization: `WECHATPAY2-SHA256-RSA2048 ${items}`,
-    'Wechatpay-Serial': PUBLIC_KEY_ID,
-    ...(method === 'POST' && { 'Content-Type': 'application/json' }),
-    ...options.headers,
-  }
-  if (headers['Wechatpay-Serial'] === '') delete headers['Wechatpay-Serial']
-  return headers
-}
-
-interface Answer {
-  status: number
-  headers: Headers
-  body: string
-}
-
-async function call(sim: WechatPaySimulator, path: string, options: CallOptions = {}): Promise<Answer> {
-  const method = options.method ?? 'POST'
-  const response = await fetch(sim.url + path, {
-    method,
-    headers: signedHeaders(path, options),
-    ...(method === 'POST' && { body: options.body ?? '' }),
-    ...(options.signal && { signal: options.signal }),
-  })
-  return { status: response.status, headers: response.headers, body: await response.text() }
-}
-
 const terminate = (sim: WechatPaySimulator, code: string, options: CallOptions = {}) =>
   call(sim, terminatePath(code), { body: JSON.stringify(TERMINATE_BODY), ...options })
 const query = (sim: WechatPaySimulator, code: string, options: CallOptions = {}) =>
   call(sim, queryPath(code), { method: 'GET', ...options })
 
-/** `TIMESTAMP\nNONCE\nBODY\n` over the raw body, as a client must verify it. */
-function signatureVerifies(answer: Answer, publicKey: KeyObject) {
-  const [timestamp, nonce, signature] = ['timestamp', 'nonce', 'signature'].map((name) =>
-    answer.headers.get(`wechatpay-${name}`),
-  )
-  if (!timestamp || !nonce || !signature) return false
-  const message = Buffer.from(`${timestamp}\n${nonce}\n${answer.body}\n`)
-  return verify('sha256', message, publicKey, Buffer.from(signature, 'base64'))
-}
-
-function errorCode(answer: Answer) {
-  return (JSON.parse(answer.body) as { code: string }).code
-}
-
 async function stateByQuery(sim: WechatPaySimulator, code: string) {
   const answer = await query(sim, code)
   assert.equal(answer.status, 200)
   return (JSON.parse(answer.body) as { authorization_state: string }).authorization_state
-}
-
-/**
- * node:http sends only the headers it is given (fetch always adds Accept and User-Agent) and the
- * path exactly as given (fetch normalizes `..`).
- */
-function rawPost(sim: WechatPaySimulator, path: string, headers: OutgoingHttpHeaders, body: string) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const options = { method: 'POST', path, headers, agent: false }
-    const request = httpRequest(sim.url, options, (response) => {
-      let text = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => {
-        text += chunk
-      })
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }))
-    })
-    request.on('error', reject)
-    request.end(body)
-  })
 }
 
 describe('terminate and query', () => {
@@ -217,7 +123,8 @@ describe('terminate and query', () => {
   it('answers 404 NOT_FOUND for any other path or method, signed', async (t) => {
     const sim = await setUp(t)
     for (const [method, path] of [
-      ['POST', '/v3/payscore/partner/permissions/terminate'],
+      // the partner query by openid of older SDKs: WeChat now documents /partner/permissions/search
+      ['GET', '/v3/payscore/partner/permissions/openid/o123?service_id=500001&sub_mchid=1900000109'],
       ['GET', terminatePath('AUTH_008')],
       ['POST', `${BASE}/AUTH_008`],
     ] as const) {

@@ -1,19 +1,15 @@
 /**
  * What the simulator does with one request, in WeChat's order: required headers, signature, route,
- * path code, parameters, then (only for a request WeChat would accept) the fault, then the business
- * operation. Returns a decision; the server module does the I/O.
+ * parameters (path first), then (only for a request WeChat would accept) the fault, then the
+ * business operation. The same for all eight routes. Returns a decision; the server module does the
+ * I/O.
  */
 import type { AuthorizationBook } from './authorizations.ts'
 import { alteredReply, type FaultBook, faultReply } from './faults.ts'
-import {
-  checkAuthorizationCode,
-  checkQueryParams,
-  checkTerminateBody,
-  matchRoute,
-  type Route,
-} from './params.ts'
+import { checkParams, nameOf } from './params.ts'
 import { errorReply, isReply } from './replies.ts'
-import { checkAuthorization, checkRequiredHeaders, type IncomingRequest } from './request-auth.ts'
+import { authenticate, checkRequiredHeaders, type IncomingRequest } from './request-auth.ts'
+import { matchRoute } from './routes.ts'
 import type { Fault, Reply, SimulatorMerchant } from './types.ts'
 
 export type Decision =
@@ -31,40 +27,25 @@ export interface RequestContext {
   faults: FaultBook
 }
 
-/**
- * The business operation with its parameters checked, deferred so that `slow` can run it later and
- * `reset` never runs it; or the PARAM_ERROR reply.
- */
-function checkedOperation(
-  route: Route,
-  body: Buffer,
-  code: string,
-  book: AuthorizationBook,
-): (() => Reply) | Reply {
-  if (route.endpoint === 'terminate') {
-    const params = checkTerminateBody(body)
-    return isReply(params) ? params : () => book.terminate(code, params)
-  }
-  const params = checkQueryParams(route.query)
-  return isReply(params) ? params : () => book.query(code, params)
-}
-
 export function handleRequest(request: IncomingRequest, context: RequestContext): Decision {
-  const rejection =
-    checkRequiredHeaders(request.headers) ?? checkAuthorization(request, context.merchants, context.nowMs)
+  const rejection = checkRequiredHeaders(request.headers)
   if (rejection) return { kind: 'answer', reply: rejection }
+  const merchant = authenticate(request, context.merchants, context.nowMs)
+  if (isReply(merchant)) return { kind: 'answer', reply: merchant }
 
   const route = matchRoute(request.method, request.url)
   if (!route) {
     const message = `无此接口: ${request.method} ${request.url.split('?')[0]}`
     return { kind: 'answer', reply: errorReply(404, 'NOT_FOUND', message) }
   }
-  const code = checkAuthorizationCode(route.rawCode)
-  if (isReply(code)) return { kind: 'answer', reply: code }
-  const operation = checkedOperation(route, request.body, code, context.authorizations)
-  if (isReply(operation)) return { kind: 'answer', reply: operation }
+  const params = checkParams(route, request.body)
+  if (isReply(params)) return { kind: 'answer', reply: params }
+  // Deferred so that `slow` can run it later and `reset` never runs it.
+  const book = context.authorizations
+  const operation = () =>
+    route.endpoint === 'terminate' ? book.terminate(params) : book.query(params, merchant.mchid)
 
-  const taken = context.faults.take(route.endpoint, code)
+  const taken = context.faults.take(route.endpoint, nameOf(params.reference))
   const fault = taken?.fault
   if (fault === 'reset') return { kind: 'reset' }
   if (fault === 'slow') return { kind: 'slow', operation }

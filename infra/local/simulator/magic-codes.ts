@@ -1,8 +1,9 @@
 /**
- * Authorization codes that trigger faults in the sandbox (`npm start`), where nobody can call
- * inject(). A code that starts with a prefix triggers it, so `SIM_429_abc` behaves like `SIM_429`
- * with a fresh authorization; the longest matching prefix wins (`SIM_BADSIG_ALL` over `SIM_BADSIG`).
- * Faults hit the terminate endpoint only, so a verified query can settle what really happened.
+ * Names that trigger faults in the sandbox (`npm start`), where nobody can call inject(). A request
+ * whose authorization code, openid or sub_openid starts with a prefix triggers it (the prefixes fit
+ * both charsets), so `SIM_429_abc` behaves like `SIM_429` with a fresh authorization; the longest
+ * matching prefix wins (`SIM_BADSIG_ALL` over `SIM_BADSIG`). Faults hit the terminate endpoint only,
+ * so a verified query can settle what really happened.
  */
 import type { AuthorizationState, Endpoint, Fault } from './types.ts'
 
@@ -10,7 +11,7 @@ export interface MagicCode {
   fault: Fault
   endpoint: Endpoint | 'any'
   description: string
-  /** how many requests per code get the fault before the code behaves normally; default: all */
+  /** how many requests per name get the fault before it behaves normally; default: all */
   times?: number
 }
 
@@ -75,22 +76,26 @@ export const MAGIC_CODES = {
   SIM_SIGNERR: { fault: 'sign_error', endpoint: 'terminate', description: '401 SIGN_ERROR' },
 } as const satisfies Record<string, MagicCode>
 
-/** Codes whose authorization starts in a state other than AVAILABLE (never bound, already ended). */
+/**
+ * Names whose authorization starts in a state other than AVAILABLE (never bound, already ended).
+ * An openid or sub_openid starting with SIM_UNBOUND names a never-bound authorization, which a
+ * lookup by user cannot find: 404 ORDER_NOT_EXIST (see authorizations.ts).
+ */
 export const MAGIC_STATES = {
   SIM_UNBOUND: 'UNBINDUSER',
   SIM_TERMINATED: 'UNAVAILABLE',
 } as const satisfies Record<string, AuthorizationState>
 
-function longestPrefix<T>(code: string, table: Record<string, T>): T | undefined {
-  const prefixes = Object.keys(table).filter((prefix) => code.startsWith(prefix))
+function longestPrefix<T>(name: string, table: Record<string, T>): T | undefined {
+  const prefixes = Object.keys(table).filter((prefix) => name.startsWith(prefix))
   const longest = prefixes.sort((a, b) => b.length - a.length)[0]
   return longest === undefined ? undefined : table[longest]
 }
 
-export function magicCodeFor(code: string): MagicCode | undefined {
-  return longestPrefix<MagicCode>(code, MAGIC_CODES)
+export function magicCodeFor(name: string): MagicCode | undefined {
+  return longestPrefix<MagicCode>(name, MAGIC_CODES)
 }
 
-export function initialStateFor(code: string): AuthorizationState {
-  return longestPrefix<AuthorizationState>(code, MAGIC_STATES) ?? 'AVAILABLE'
+export function initialStateFor(name: string): AuthorizationState {
+  return longestPrefix<AuthorizationState>(name, MAGIC_STATES) ?? 'AVAILABLE'
 }

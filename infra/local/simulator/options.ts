@@ -1,6 +1,10 @@
 /** Fail-fast checks of the simulator's configuration, naming the field at fault. */
 import type { KeyObject } from 'node:crypto'
+import * as rules from './fields.ts'
 import type { SimulatorOptions } from './types.ts'
+
+/** The appid of WeChat's documentation samples. */
+export const DEFAULT_APPID = 'wxd678efh567hg6787'
 
 const PUBLIC_KEY_ID = /^PUB_KEY_ID_\d+$/
 const UPPER_HEX = /^[0-9A-F]+$/
@@ -12,7 +16,9 @@ function requireKey(key: KeyObject, type: 'public' | 'private', field: string) {
 }
 
 export function checkOptions(options: SimulatorOptions) {
-  const { merchants, wechatpayPublicKey, platformCertificate } = options
+  const { merchants, wechatpayPublicKey, platformCertificate, appid } = options
+  const appidIssue = appid === undefined ? undefined : rules.appid(appid)
+  if (appidIssue) throw new TypeError(`appid ${appidIssue}, got ${appid}`)
   if (merchants.length === 0) throw new TypeError('merchants must list at least one merchant')
   merchants.forEach((merchant, index) => {
     requireKey(merchant.publicKey, 'public', `merchants[${index}].publicKey`)

@@ -21,6 +21,11 @@ export function jsonReply(status: number, value: object): Reply {
 
 export const NO_CONTENT: Reply = { status: 204, body: '' }
 
+/** WeChat's answer for an authorization it does not have (also seen: RESOURCE_NOT_EXISTS). */
+export function notFoundReply(): Reply {
+  return errorReply(404, 'ORDER_NOT_EXIST', '授权记录不存在')
+}
+
 export function paramError(detail: ErrorDetail): Reply {
   return errorReply(400, 'PARAM_ERROR', `参数错误: ${detail.field} ${detail.issue}`, detail)
 }

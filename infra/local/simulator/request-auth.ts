@@ -67,12 +67,15 @@ function signError(field: string, issue: string): Reply {
   return errorReply(401, 'SIGN_ERROR', '签名错误', { field, issue, location: 'authorization' })
 }
 
-/** Checks in a fixed order: format, merchant, serial, clock, signature; each with its own issue text. */
-export function checkAuthorization(
+/**
+ * Checks in a fixed order: format, merchant, serial, clock, signature; each with its own issue text.
+ * Answers the merchant that signed (its mchid is the `mchid` of query answers), or the SIGN_ERROR.
+ */
+export function authenticate(
   request: IncomingRequest,
   merchants: readonly SimulatorMerchant[],
   nowMs: number,
-): Reply | undefined {
+): SimulatorMerchant | Reply {
   const items = parseAuthorization(request.headers.authorization)
   if (!items) return signError('authorization', MALFORMED)
   const merchant = merchants.find((candidate) => candidate.mchid === items.mchid)
@@ -89,5 +92,5 @@ export function checkAuthorization(
   if (!BASE64.test(items.signature) || !verify('sha256', message, merchant.publicKey, signature)) {
     return signError('signature', 'sign not match')
   }
-  return undefined
+  return merchant
 }

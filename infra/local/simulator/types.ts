@@ -1,7 +1,10 @@
 import type { KeyObject } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 
-/** A service provider (partner) whose API key the simulator trusts for request signatures. */
+/**
+ * A merchant whose API key the simulator trusts for request signatures: a service provider on the
+ * partner paths, the merchant itself on the direct paths (the path decides the mode, not the mchid).
+ */
 export interface SimulatorMerchant {
   mchid: string
   /** Serial of the merchant API certificate, as sent in `serial_no` (compared case-insensitively). */
@@ -23,6 +26,8 @@ export interface SimulatorOptions {
   port?: number
   /** delay used by the 'slow' fault, default 10_000 */
   slowDelayMs?: number
+  /** the appid of authorizations first seen by their code (an openid's comes with it), default DEFAULT_APPID */
+  appid?: string
 }
 
 export interface RecordedRequest {
@@ -56,11 +61,36 @@ export type Fault =
 
 export type Endpoint = 'terminate' | 'query'
 
+/** Partner (service provider, `/v3/payscore/partner/...`) or direct merchant (`/v3/payscore/...`). */
+export type Mode = 'partner' | 'direct'
+
+/**
+ * An authorization as a test names it: a string is an authorization code, or an openid / sub_openid
+ * the simulator has already seen; an object names an openid or sub_openid that may be new (its
+ * appid defaults to the simulator's `appid` option).
+ */
+export type AuthorizationName =
+  | string
+  | { openid: string; appid?: string; subAppid?: string }
+  | { subOpenid: string; subAppid: string; appid?: string }
+
+/** What the simulator knows about one authorization, however it was first named. */
+export interface AuthorizationView {
+  authorizationCode: string
+  openid: string
+  subOpenid: string | undefined
+  appid: string
+  subAppid: string | undefined
+  state: AuthorizationState
+}
+
 export interface FaultRule {
   fault: Fault
   /** default 'terminate' */
   endpoint?: Endpoint | 'any'
-  /** only this authorization code (percent-decoded) */
+  /** only requests naming this authorization code, openid or sub_openid (percent-decoded) */
+  reference?: string
+  /** the same as `reference` (its older name); give one or the other */
   code?: string
   /** default: forever */
   times?: number
@@ -76,8 +106,12 @@ export interface WechatPaySimulator {
   /** programmatic faults; rules consumed in order, `times` counts down */
   inject(rule: FaultRule): void
   clearFaults(): void
-  state(code: string): AuthorizationState | undefined
-  setState(code: string, state: AuthorizationState): void
+  /** the state of the authorization with this code, openid or sub_openid; undefined if never seen */
+  state(reference: string): AuthorizationState | undefined
+  /** everything known about it (its code, openid, appid...); undefined if never seen */
+  authorization(reference: string): AuthorizationView | undefined
+  /** sets the state, creating the authorization (as a request naming it would) if never seen */
+  setState(name: AuthorizationName, state: AuthorizationState): void
   /** Key rotation: from now on trust this merchant's key (and serial) instead of the one it had. */
   trustMerchant(merchant: SimulatorMerchant): void
   /** WeChat's own key rotation: from now on sign answers with these keys (the others are kept). */
