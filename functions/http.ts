@@ -14,27 +14,31 @@ import {
 import { defaultObservability } from './runtime/observability.ts'
 import { defaultService, type Service } from './runtime/service.ts'
 
-type Route = (
-  event: APIGatewayProxyEventV2,
-  service: Service,
-  deadline: number,
-) => Promise<APIGatewayProxyStructuredResultV2>
+interface Route {
+  /** Where the input is: the JSON body, or the query string. */
+  from: 'body' | 'query'
+  /** The path names the authorization code. */
+  codeInPath: boolean
+  run(
+    input: Record<string, unknown>,
+    service: Service,
+    deadline: number,
+  ): Promise<APIGatewayProxyStructuredResultV2>
+}
 
-const terminate =
-  (codeInPath: boolean): Route =>
-  async (event, service, deadline) => {
-    const input = readHttpInput(event, { from: 'body', codeInPath })
-    return terminationResponse(
-      await service.terminate(parseTerminateInput(input, service.config.mode), deadline),
-    )
-  }
+const terminate = (codeInPath: boolean): Route => ({
+  from: 'body',
+  codeInPath,
+  run: async (input, service, deadline) =>
+    terminationResponse(await service.terminate(parseTerminateInput(input, service.config.mode), deadline)),
+})
 
-const query =
-  (codeInPath: boolean): Route =>
-  async (event, service, deadline) => {
-    const input = readHttpInput(event, { from: 'query', codeInPath })
-    return queryResponse(await service.query(parseQueryInput(input, service.config.mode), deadline))
-  }
+const query = (codeInPath: boolean): Route => ({
+  from: 'query',
+  codeInPath,
+  run: async (input, service, deadline) =>
+    queryResponse(await service.query(parseQueryInput(input, service.config.mode), deadline)),
+})
 
 /** The HTTP API's routes (README, "HTTP API"), all served by this one function. */
 export const ROUTES: Record<string, Route> = {
@@ -57,11 +61,13 @@ export function createHttpHandler({
       const route = ROUTES[event.routeKey]
       if (!route) throw new Error(`no route ${event.routeKey}: serverless.yml and ROUTES disagree`)
       const container = service()
+      let input: Record<string, unknown> = { ...event.pathParameters }
       try {
-        return await route(event, container, container.deadline(context))
+        input = readHttpInput(event, route)
+        return await route.run(input, container, container.deadline(context))
       } catch (error) {
         if (!(error instanceof InvalidRequestError)) throw error
-        observability.reportInvalid(error, { ...event.pathParameters })
+        observability.reportInvalid(error, input)
         return invalidRequestResponse(error)
       }
     })
