@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
+import { ROUTES } from '../../functions/http.ts'
 import { cfnLint, cfnLintInstalled, type Finding } from './cfn-lint.ts'
 import { deployedWith } from './conditions.ts'
 
@@ -119,6 +120,7 @@ before(async () => {
       merchantSecretKmsKeyArn: KMS_KEY_ARN,
       alarmTopicArn: TOPIC_ARN,
       queueMaxConcurrency: '3',
+      wechatpayMode: 'direct',
     }),
     packageStage('local', {}),
   ])
@@ -253,6 +255,7 @@ describe('functions', () => {
         {
           NODE_OPTIONS: '--enable-source-maps',
           MERCHANT_SECRET_ID: ref('MerchantSecretArn'),
+          WECHATPAY_MODE: 'partner',
           WECHATPAY_BASE_URL: 'https://api.mch.weixin.qq.com',
           WECHATPAY_BACKUP_URL: 'https://api2.mch.weixin.qq.com',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -267,6 +270,15 @@ describe('functions', () => {
       'Variables',
     )
     assert.equal(at(queueVariables, 'QUEUE_CONCURRENCY'), '10')
+  })
+
+  it('get WECHATPAY_MODE from the wechatpayMode param, every function', () => {
+    for (const name of FUNCTIONS) {
+      const variables = (packaged: Packaged) =>
+        at(resource(packaged.template, LOGICAL[name]), 'Properties', 'Environment', 'Variables')
+      assert.equal(at(variables(prod), 'WECHATPAY_MODE'), 'partner', `${name}: partner by default`)
+      assert.equal(at(variables(full), 'WECHATPAY_MODE'), 'direct', `${name}: the param reaches it`)
+    }
   })
 
   it('stage local still resolves, with the sandbox params (npm start)', () => {
@@ -363,16 +375,16 @@ function zipEntries(zip: Buffer): { name: string; size: number }[] {
 // HTTP API
 
 describe('HTTP API', () => {
-  it('routes POST /v1/authorizations/{authorization_code}/terminate to http, with AWS_IAM authorization', () => {
+  it('routes exactly the routes functions/http.ts serves to http, each with AWS_IAM authorization', () => {
     const routes = ofType(prod.template, 'AWS::ApiGatewayV2::Route')
-    assert.equal(routes.length, 1)
-    const [, route] = routes[0]!
-    assert.equal(
-      at(route, 'Properties', 'RouteKey'),
-      'POST /v1/authorizations/{authorization_code}/terminate',
+    assert.deepEqual(
+      routes.map(([, route]) => at(route, 'Properties', 'RouteKey')).sort(),
+      Object.keys(ROUTES).sort(),
     )
-    assert.equal(at(route, 'Properties', 'AuthorizationType'), 'AWS_IAM')
-    const [, integration] = ofType(prod.template, 'AWS::ApiGatewayV2::Integration')[0]!
+    for (const [, route] of routes) assert.equal(at(route, 'Properties', 'AuthorizationType'), 'AWS_IAM')
+    const integrations = ofType(prod.template, 'AWS::ApiGatewayV2::Integration')
+    assert.equal(integrations.length, 1, 'one integration: the http function')
+    const [, integration] = integrations[0]!
     assert.deepEqual(at(integration, 'Properties', 'IntegrationUri'), getAtt('HttpLambdaFunction', 'Arn'))
     assert.equal(at(integration, 'Properties', 'PayloadFormatVersion'), '2.0')
   })
