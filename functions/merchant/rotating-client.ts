@@ -2,6 +2,7 @@ import type { CallOptions, WechatPayCaller, WechatPayClient } from '../wechatpay
 import { WechatPayError } from '../wechatpay/errors.ts'
 import type { CredentialStore, Merchant } from './credentials.ts'
 import { CredentialsError } from './errors.ts'
+import { beforeDeadline, newerKeysMayVerify, newerVersion } from './rotation.ts'
 
 /**
  * The WeChat Pay client of the merchant secret's current version, following key rotation on both
@@ -51,9 +52,7 @@ type Rotation = 'resend' | 'verify again'
 function rotationAfter(error: WechatPayError): Rotation | undefined {
   if (error.code === 'HTTP_ERROR' && error.status === 401 && error.wechatCode === 'SIGN_ERROR')
     return 'resend'
-  if ((error.code === 'UNKNOWN_SERIAL' || error.code === 'BAD_SIGNATURE') && error.response) {
-    return 'verify again'
-  }
+  if (newerKeysMayVerify(error) && error.response) return 'verify again'
   return undefined
 }
 
@@ -69,29 +68,10 @@ async function newVersion(
   refused: WechatPayError | undefined,
 ): Promise<Merchant<WechatPayClient> | undefined> {
   try {
-    const fresh = await beforeDeadline(merchants.refresh(stale), deadline)
-    return fresh.version === stale.version ? undefined : fresh
+    return await newerVersion(merchants, stale, deadline)
   } catch (error) {
     if (!(error instanceof CredentialsError)) throw error
     if (refused) throw error.after(refused)
     return undefined
-  }
-}
-
-async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new CredentialsError('SECRET_UNAVAILABLE', 'Secrets Manager did not answer before the deadline'),
-        ),
-      Math.max(0, deadline - Date.now()),
-    )
-  })
-  try {
-    return await Promise.race([work, late])
-  } finally {
-    clearTimeout(timer)
   }
 }

@@ -1,3 +1,5 @@
+import type { KeyObject } from 'node:crypto'
+import { apiV3Key } from '../wechatpay/aead.ts'
 import { WechatPayError } from '../wechatpay/errors.ts'
 import { createSigner, loadPrivateKey, type Signer } from '../wechatpay/signer.ts'
 import { createVerifier, type Verifier } from '../wechatpay/verifier.ts'
@@ -6,7 +8,8 @@ import { CredentialsError } from './errors.ts'
 /**
  * The merchant secret's JSON (SecretString), documented in the README:
  * the service provider's own mchid, API certificate serial and private key, plus the WeChat Pay
- * public key (id + PEM) and/or platform certificates to verify WeChat's answers.
+ * public key (id + PEM) and/or platform certificates to verify WeChat's answers, and the APIv3 key
+ * that decrypts WeChat's notifications (only the notification function needs it).
  */
 export interface MerchantSecret {
   mchid: string
@@ -15,11 +18,14 @@ export interface MerchantSecret {
   wechatpay_public_key_id?: string
   wechatpay_public_key?: string
   platform_certificates?: string[]
+  apiv3_key?: string
 }
 
 export interface MerchantKeys {
   signer: Signer
   verifier: Verifier
+  /** The APIv3 key as a secret KeyObject, which no log line can print; absent from the secret: undefined. */
+  apiv3Key: KeyObject | undefined
 }
 
 /**
@@ -43,6 +49,7 @@ export function parseMerchantSecret(secretString: string, clock?: () => number):
   const publicKeyId = optionalString(secret, 'wechatpay_public_key_id')
   const publicKeyPem = optionalString(secret, 'wechatpay_public_key')
   const certificates = optionalCertificates(secret)
+  const apiv3KeyText = optionalString(secret, 'apiv3_key')
   if ((publicKeyId === undefined) !== (publicKeyPem === undefined)) {
     const missing = publicKeyId === undefined ? 'wechatpay_public_key_id' : 'wechatpay_public_key'
     throw invalid(missing, `${missing} is required when the other WeChat Pay public key field is set`)
@@ -68,7 +75,8 @@ export function parseMerchantSecret(secretString: string, clock?: () => number):
       ...(clock ? { clock } : {}),
     }),
   )
-  return { signer, verifier }
+  const apiv3Key = apiv3KeyText === undefined ? undefined : guard('apiv3_key', () => apiV3Key(apiv3KeyText))
+  return { signer, verifier, apiv3Key }
 }
 
 function requiredString(secret: Record<string, unknown>, field: keyof MerchantSecret): string {

@@ -17,6 +17,8 @@ export type WechatPayErrorCode =
   | 'REPLAYED_NONCE'
   // a verified answer about something other than what was asked
   | 'UNBOUND_ANSWER'
+  // an encrypted resource (a notification's) whose AEAD tag does not check out, or cannot be read
+  | 'DECRYPTION_FAILED'
   // transport and protocol
   | 'NETWORK'
   | 'TIMEOUT'
@@ -29,7 +31,8 @@ export type WechatPayErrorCode =
  * What a failure means for the caller, one class per code, kept beside the union so that a new code
  * cannot be added without saying what it means:
  * - `invalid`: our configuration or input is wrong; nothing was sent.
- * - `unverified`: a 2xx arrived but could not be trusted (WeChat may have acted, or it is forged).
+ * - `unverified`: a 2xx arrived but could not be trusted (WeChat may have acted, or it is forged);
+ *   or a message from WeChat (a notification) failed its signature or its AEAD tag.
  * - `unanswered`: the request may have reached WeChat with no answer we could read.
  * - `refused`: WeChat answered with an error status (its fields are on the error).
  */
@@ -47,6 +50,8 @@ export const ERROR_CLASSES: Readonly<Record<WechatPayErrorCode, WechatPayErrorCl
   BAD_SIGNATURE: 'unverified',
   REPLAYED_NONCE: 'unverified',
   UNBOUND_ANSWER: 'unverified',
+  // Forged, altered, or encrypted with another APIv3 key: nothing of it can be trusted.
+  DECRYPTION_FAILED: 'unverified',
   NETWORK: 'unanswered',
   TIMEOUT: 'unanswered',
   DEADLINE_EXCEEDED: 'unanswered',

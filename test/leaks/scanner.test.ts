@@ -43,6 +43,12 @@ describe('leak scanner: each kind of leak is caught', () => {
     ['the secret JSON as a log field', log({ secret: merchant.secretString }), 'secret-field'],
     ['the secret object, util.inspect', inspect(merchant.secret, { breakLength: Infinity }), 'secret-field'],
     ['the secret in a query string', 'mchid=1&merchant_private_key=MIIEvQ', 'secret-field'],
+    ['the APIv3 key as a log field', log({ apiv3_key: 'Zr0SvNkhJ8U4Gz6cPqV2xWm5Tb7Lf9Yd' }), 'secret-field'],
+    [
+      'the APIv3 key, util.inspect',
+      inspect({ apiv3_key: 'Zr0SvNkhJ8U4Gz6cPqV2xWm5Tb7Lf9Yd' }),
+      'secret-field',
+    ],
     ['an unmasked code field', log({ authorization_code: 'abcdef123456' }), 'unmasked-code'],
     ['an unmasked nested code field', log({ input: { authorization_code: 'ab*cd' } }), 'unmasked-code'],
     ['a half-masked code', log({ authorization_code: 'abcd****efgh1234' }), 'unmasked-code'],
@@ -114,6 +120,10 @@ describe('leak scanner: what the service legitimately logs passes', () => {
       }),
     ],
     ['the missing field message', log({ reason: 'the merchant secret is missing merchant_private_key' })],
+    [
+      'an APIv3 key problem naming the field',
+      log({ field: 'apiv3_key', reason: 'apiv3_key must be the 32-character APIv3 key (printable ASCII)' }),
+    ],
     ['a public key problem', log({ reason: 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block' })],
     ['a ruler of dashes', '-'.repeat(300)],
     ['a long path', `at file:///work/main/${'node_modules/@aws-sdk/'.repeat(20)}index.js:1:2`],

@@ -15,7 +15,7 @@ export type LeakRule =
   | 'authorization-header'
   /** A `signature="..."` item of an Authorization header. */
   | 'signature-item'
-  /** The merchant secret's private key field with a value: the secret JSON itself. */
+  /** The merchant secret's private key or APIv3 key field with a value: the secret JSON itself. */
   | 'secret-field'
   /** A log field `authorization_code` whose value is not masked the way maskCode masks. */
   | 'unmasked-code'
@@ -46,9 +46,13 @@ const PATTERNS: Array<[LeakRule, RegExp]> = [
   ['private-key-label', /PRIVATE KEY/],
   ['authorization-header', /WECHATPAY2-SHA256-RSA2048/i],
   ['signature-item', /\bsignature\s*=\s*\\*["']/i],
-  // `"merchant_private_key": "..."`, `merchant_private_key: '...'`, `merchant_private_key=...`; not
-  // the field's name in a message (`merchant_private_key: must be ...`) or as a value (`"field": "..."`).
-  ['secret-field', /merchant_private_key\\*["']?\s*(?::\s*\\*["'](?!\\*["'])|=\s*\\*["']?(?![\s"'\\,&}]|$))/],
+  // `"merchant_private_key": "..."`, `merchant_private_key: '...'`, `merchant_private_key=...` (and
+  // the same of `apiv3_key`); not the field's name in a message (`merchant_private_key: must be ...`)
+  // or as a value (`"field": "..."`).
+  [
+    'secret-field',
+    /(?:merchant_private_key|apiv3_key)\\*["']?\s*(?::\s*\\*["'](?!\\*["'])|=\s*\\*["']?(?![\s"'\\,&}]|$))/,
+  ],
   ['test-code', /\b(?:code|SIM_[A-Z0-9_]+)_\d+_\d+\b/],
 ]
 

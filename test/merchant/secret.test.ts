@@ -2,8 +2,10 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import { inspect } from 'node:util'
 import { CredentialsError } from '../../functions/merchant/errors.ts'
 import { parseMerchantSecret } from '../../functions/merchant/secret.ts'
+import { decryptResource } from '../../functions/wechatpay/aead.ts'
 import { loadPlatformCertificate } from '../helpers/keys.ts'
 import { createTestMerchant, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
 
@@ -102,5 +104,49 @@ describe('parseMerchantSecret', () => {
     )
     const { wechatpay_public_key: _, wechatpay_public_key_id: __, ...certificateOnly } = secret
     rejects({ ...certificateOnly, platform_certificates: [weakCertificate] }, 'platform_certificates')
+  })
+
+  describe('apiv3_key', () => {
+    const vector = JSON.parse(
+      readFileSync(new URL('../fixtures/aes-256-gcm-notification.json', import.meta.url), 'utf8'),
+    ) as { apiv3_key: string; ciphertext: string; nonce: string; associated_data: string; plaintext: string }
+
+    it('is optional: without it the other keys still parse', () => {
+      assert.equal(parseMerchantSecret(JSON.stringify(secret)).apiv3Key, undefined)
+      assert.equal(parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: null })).apiv3Key, undefined)
+    })
+
+    it('becomes a key that decrypts what WeChat encrypted with it, and that nothing prints', () => {
+      const keys = parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: vector.apiv3_key }))
+      assert.ok(keys.apiv3Key)
+      assert.equal(decryptResource(keys.apiv3Key, vector).toString(), vector.plaintext)
+      const printed = `${inspect(keys, { depth: 10 })} ${JSON.stringify(keys)}`
+      assert.ok(!printed.includes(vector.apiv3_key))
+      assert.ok(!printed.includes(Buffer.from(vector.apiv3_key).toString('base64')))
+    })
+
+    for (const [label, value] of [
+      ['16 characters (an AES-128 key)', 'testMchAPIv3Key0'],
+      ['33 characters', `${vector.apiv3_key}x`],
+      ['a space', `${vector.apiv3_key.slice(0, 16)} ${vector.apiv3_key.slice(17)}`],
+      ['surrounding whitespace', ` ${vector.apiv3_key} `],
+      ['a non-ASCII character', `${vector.apiv3_key.slice(0, 31)}é`],
+      ['an empty string', ''],
+      ['a number', 42],
+    ] as const) {
+      it(`refuses ${label}, naming the field and never the value`, () => {
+        assert.throws(
+          () => parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: value })),
+          (error: unknown) => {
+            assert.ok(error instanceof CredentialsError)
+            assert.equal(error.code, 'SECRET_INVALID')
+            assert.equal(error.field, 'apiv3_key')
+            assert.match(error.message, /apiv3_key/)
+            if (String(value).length > 0) assert.ok(!error.message.includes(String(value).trim()))
+            return true
+          },
+        )
+      })
+    }
   })
 })

@@ -1,0 +1,119 @@
+/**
+ * The EventBridge stand-in's wire rules: PutEvents input checked the way the real service checks it
+ * (whole-call ValidationException for the request, per-entry InvalidArgument / MalformedDetail),
+ * awsJson1_1 replies, and the masked line the sandbox prints for each event.
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+import { randomUUID } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1'
+const MAX_ENTRIES = 10
+const MAX_REQUEST_BYTES = 256 * 1024
+
+export interface Entry {
+  Source: string
+  DetailType: string
+  Detail: string
+  EventBusName?: string
+}
+
+/** An entry that passed the checks (with its parsed Detail), or the per-entry error the service gives. */
+export type CheckedEntry = { entry: Entry; detail: unknown } | { ErrorCode: string; ErrorMessage: string }
+
+export class StandInError extends Error {
+  readonly type: string
+  readonly status: number
+  constructor(type: string, message: string, status = 400) {
+    super(message)
+    this.type = type
+    this.status = status
+  }
+}
+
+/** Throws ValidationException for a request the service refuses whole; else one result per entry. */
+export function checkEntries(entries: unknown): CheckedEntry[] {
+  if (!Array.isArray(entries) || entries.length === 0) {
+    throw validation(
+      "Value at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    )
+  }
+  if (entries.length > MAX_ENTRIES) {
+    throw validation(
+      `Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`,
+    )
+  }
+  const size = entries.reduce<number>((total, entry) => total + entrySize(entry), 0)
+  if (size > MAX_REQUEST_BYTES) {
+    throw new StandInError(
+      'ValidationException',
+      'Total size of the entries in the request is over the limit.',
+    )
+  }
+  return entries.map(checkEntry)
+}
+
+function checkEntry(raw: unknown): CheckedEntry {
+  const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
+  for (const field of ['Source', 'DetailType', 'Detail']) {
+    if (typeof entry[field] !== 'string' || entry[field] === '') {
+      return {
+        ErrorCode: 'InvalidArgument',
+        ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.`,
+      }
+    }
+  }
+  let detail: unknown
+  try {
+    detail = JSON.parse(entry.Detail as string)
+  } catch {
+    detail = undefined
+  }
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }
+  }
+  return { entry: entry as unknown as Entry, detail }
+}
+
+/** The size EventBridge counts: the UTF-8 bytes of Source, DetailType and Detail (and Time, 14). */
+function entrySize(raw: unknown): number {
+  const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
+  const text = ['Source', 'DetailType', 'Detail'].map((field) => String(entry[field] ?? '')).join('')
+  return Buffer.byteLength(text) + (entry.Time === undefined ? 0 : 14)
+}
+
+function validation(constraint: string) {
+  return new StandInError('ValidationException', `1 validation error detected: ${constraint}`)
+}
+
+/** Errors go out the way awsJson1_1 services send them: `__type` in the body and `x-amzn-ErrorType`. */
+export function reply(response: ServerResponse, result: object): void {
+  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'x-amzn-RequestId': randomUUID() }
+  if (result instanceof StandInError) {
+    headers['x-amzn-ErrorType'] = result.type
+    response
+      .writeHead(result.status, headers)
+      .end(JSON.stringify({ __type: result.type, message: result.message }))
+    return
+  }
+  response.writeHead(200, headers).end(JSON.stringify(result))
+}
+
+/** Fields that identify a user or an authorization, wherever they sit in a Detail. */
+const MASKED = new Set(['authorization_code', 'openid', 'sub_openid'])
+
+/** Two characters at each end of a value of eight or more, the rest `*`: enough to tell events apart. */
+function mask(value: string): string {
+  return value.length < 8
+    ? '*'.repeat(value.length)
+    : `${value.slice(0, 2)}${'*'.repeat(value.length - 4)}${value.slice(-2)}`
+}
+
+/** One readable line per event: its DetailType, bus and Detail, openids and codes masked at any depth. */
+export function maskedLine(event: { detailType: string; eventBusName: string; detail: unknown }): string {
+  const detail = JSON.stringify(event.detail, (key, value: unknown) =>
+    MASKED.has(key) && typeof value === 'string' ? mask(value) : value,
+  )
+  return `eventbridge: ${event.detailType} on ${event.eventBusName} ${detail}`
+}
