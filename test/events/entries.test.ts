@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { type OutcomeKind, outcome } from '../../functions/authorizations/outcome.ts'
+import { parseTerminateInput } from '../../functions/authorizations/request.ts'
 import { notificationEntry, outcomeEntry, SOURCE, TERMINATION } from '../../functions/events/entries.ts'
 import { entrySummary } from '../../functions/events/summary.ts'
 import type { Notification } from '../../functions/notifications/normalize.ts'
-import { type OutcomeKind, outcome } from '../../functions/terminate/outcome.ts'
 import { scanLine } from '../leaks/scanner.ts'
 
 const BUS = 'arn:aws:events:us-east-1:000000000000:event-bus/payscore'
 const CODE = 'demo_authorization_0001'
 const OPENID = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o'
-const input = { authorization_code: CODE, service_id: '500001', sub_mchid: '1900000109', reason: 'r' }
-const result = (kind: OutcomeKind) => outcome(kind, input, { status: 204, requestId: 'R-1' }, 1)
+const { ref } = parseTerminateInput(
+  { authorization_code: CODE, service_id: '500001', sub_mchid: '1900000109', reason: 'r' },
+  'partner',
+)
+const result = (kind: OutcomeKind) => outcome(kind, ref, { status: 204, requestId: 'R-1' }, 1)
 
 const closed: Notification = {
   detailType: 'PayScore Authorization Closed',

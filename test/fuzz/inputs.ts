@@ -1,6 +1,6 @@
 /**
  * Generators and the oracle for fuzzing the three entry points. The oracle restates the input rules
- * (README, functions/terminate/request.ts) in plain code, independent of valibot, so the fuzzer can
+ * (README, functions/authorizations/request.ts) in plain code, independent of valibot, so the fuzzer can
  * tell which inputs must be refused before anything is sent to WeChat Pay.
  */
 import fc from 'fast-check'
