@@ -16,8 +16,27 @@ import {
   type WechatPaySimulator,
 } from './wechatpay-simulator.ts'
 
-/** Fixed for `npm start` (serverless.yml params.local points at them); tests pass free ports. */
+/** `npm start`'s ports unless SANDBOX_PORTS says otherwise; tests pass free ports. */
 export const SANDBOX_PORTS = { http: 3000, lambda: 3002, wechatpay: 3010, secretsManager: 3020 }
+export type SandboxPorts = typeof SANDBOX_PORTS
+
+/**
+ * `SANDBOX_PORTS=4000,4002,4010,4020 npm start` moves the sandbox off the fixed ports: the HTTP API,
+ * the Lambda invoke API, the WeChat Pay simulator and the Secrets Manager stand-in, in that order.
+ */
+export function sandboxPorts(value: string | undefined = process.env.SANDBOX_PORTS): SandboxPorts {
+  if (value === undefined || value.trim() === '') return SANDBOX_PORTS
+  const ports = value.split(',').map((part) => Number(part.trim()))
+  const valid = ports.every((port) => Number.isInteger(port) && port > 0 && port < 65_536)
+  if (ports.length !== 4 || !valid || new Set(ports).size !== 4) {
+    throw new Error(
+      'SANDBOX_PORTS must be four different ports, for the HTTP API, the Lambda invoke API, the WeChat ' +
+        `Pay simulator and Secrets Manager (e.g. 4000,4002,4010,4020), got "${value}"`,
+    )
+  }
+  const [http, lambda, wechatpay, secretsManager] = ports as [number, number, number, number]
+  return { http, lambda, wechatpay, secretsManager }
+}
 export const SANDBOX_SECRET_ID = 'payscore-terminate/local'
 const MCHID = '1900000100'
 const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'
@@ -34,7 +53,7 @@ export interface Sandbox {
 }
 
 export interface SandboxOptions {
-  ports?: typeof SANDBOX_PORTS
+  ports?: SandboxPorts
   /** Where serverless-offline's own output goes (the functions' logs). */
   onOutput?: (text: string) => void
   /** WeChat's slow answer for SIM_SLOW codes, longer than the client's 5 s attempt timeout. */
@@ -195,10 +214,17 @@ ${magic}
 }
 
 if (import.meta.main) {
-  const sandbox = await startSandbox({ onOutput: (text) => process.stderr.write(text) }).catch(
+  let ports: SandboxPorts
+  try {
+    ports = sandboxPorts()
+  } catch (error) {
+    console.error((error as Error).message)
+    process.exit(2)
+  }
+  const sandbox = await startSandbox({ ports, onOutput: (text) => process.stderr.write(text) }).catch(
     (error: unknown) => {
       console.error(`sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`)
-      console.error('Are ports 3000, 3002, 3010 and 3020 free?')
+      console.error(`Are ports ${Object.values(ports).join(', ')} free? SANDBOX_PORTS can move them.`)
       process.exit(1)
     },
   )

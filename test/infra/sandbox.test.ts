@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
-
-/** Ports the OS picked as free (port 0), released for the sandbox to take. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer().listen(0, '127.0.0.1')
-      await once(server, 'listening')
-      return server
-    }),
-  )
-  const ports = servers.map((server) => (server.address() as { port: number }).port)
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-  return ports
-}
+import { freeSandboxPorts } from './ports.ts'
 
 const groupAlive = (pid: number) => {
   try {
@@ -34,16 +19,7 @@ let sandbox: Sandbox
 let lambda: LambdaClient
 
 before(async () => {
-  const [http, lambdaPort, wechatpay, secretsManager] = (await freePorts(4)) as [
-    number,
-    number,
-    number,
-    number,
-  ]
-  sandbox = await startSandbox({
-    ports: { http, lambda: lambdaPort, wechatpay, secretsManager },
-    slowDelayMs: 500,
-  })
+  sandbox = await startSandbox({ ports: await freeSandboxPorts(), slowDelayMs: 500 })
   lambda = new LambdaClient({
     endpoint: sandbox.lambdaUrl,
     region: 'us-east-1',
