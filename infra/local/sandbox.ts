@@ -1,20 +1,15 @@
 /**
  * `npm start`: the whole service on loopback with no AWS account and no WeChat merchant. Starts a
  * Secrets Manager stand-in seeded with freshly generated dev keys, the WeChat Pay simulator trusting
- * those keys, and serverless-offline serving the real handlers. Ctrl-C stops everything.
+ * those keys, and serverless-offline serving the real handlers. However it is stopped (Ctrl-C, a
+ * closed terminal, a signal to npm alone, npm's death, even SIGKILL), nothing of it is left running.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
-import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import { banner } from './banner.ts'
+import { startOffline } from './offline.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from './secrets-manager.ts'
-import {
-  MAGIC_CODES,
-  MAGIC_STATES,
-  startWechatPaySimulator,
-  type WechatPaySimulator,
-} from './wechatpay-simulator.ts'
+import { startWechatPaySimulator, type WechatPaySimulator } from './wechatpay-simulator.ts'
 
 /** `npm start`'s ports unless SANDBOX_PORTS says otherwise; tests pass free ports. */
 export const SANDBOX_PORTS = { http: 3000, lambda: 3002, wechatpay: 3010, secretsManager: 3020 }
@@ -37,11 +32,11 @@ export function sandboxPorts(value: string | undefined = process.env.SANDBOX_POR
   const [http, lambda, wechatpay, secretsManager] = ports as [number, number, number, number]
   return { http, lambda, wechatpay, secretsManager }
 }
+
 export const SANDBOX_SECRET_ID = 'payscore-terminate/local'
 const MCHID = '1900000100'
 const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'
 const PUBLIC_KEY_ID = 'PUB_KEY_ID_0119000001002025010100000000000001'
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface Sandbox {
   httpUrl: string
@@ -84,133 +79,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await simulator.close()
     throw error
   })
-  const offline = spawn(
-    process.execPath,
-    [
-      `${ROOT}node_modules/serverless/bin/serverless.js`,
-      'offline',
-      'start',
-      '--stage',
-      'local',
-      '--httpPort',
-      String(ports.http),
-      '--lambdaPort',
-      String(ports.lambda),
-      `--param=wechatpayBaseUrl=${simulator.url}`,
-    ],
-    {
-      cwd: ROOT,
-      // Its own process group, so that stopping it stops its workers too.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'sandbox',
-        AWS_SECRET_ACCESS_KEY: 'sandbox',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        FORCE_COLOR: '0',
-      },
-    },
-  )
+  const offline = startOffline({
+    httpPort: ports.http,
+    lambdaPort: ports.lambda,
+    wechatpayUrl: simulator.url,
+    secretsManagerUrl: secretsManager.url,
+    ...(options.onOutput && { onOutput: options.onOutput }),
+  })
   const stop = async () => {
-    if (offline.exitCode === null && offline.signalCode === null) {
-      const exited = once(offline, 'exit')
-      killGroup(offline, 'SIGINT')
-      const timer = setTimeout(() => killGroup(offline, 'SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
-    // Anything left in its group (esbuild's service process) goes too, and is waited for.
-    killGroup(offline, 'SIGKILL')
-    for (let waited = 0; groupAlive(offline) && waited < 3_000; waited += 50) await sleep(50)
+    await offline.stop()
     await Promise.all([simulator.close(), secretsManager.close()])
   }
   try {
-    const httpUrl = await ready(offline, options.onOutput)
+    const httpUrl = await offline.ready
     return {
       httpUrl,
       lambdaUrl: `http://127.0.0.1:${ports.lambda}`,
       simulator,
       secretsManager,
-      offline,
+      offline: offline.process,
       stop,
     }
   } catch (error) {
     await stop()
     throw error
   }
-}
-
-/** serverless-offline prints `Server ready: http://...` (on stderr) once the routes are up. */
-function ready(child: ChildProcess, onOutput?: (text: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = ''
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString()
-      onOutput?.(text)
-      output += text
-      const match = /Server ready: (http:\/\/[^\s]+)/.exec(output)
-      if (match) resolve(match[1]!)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) =>
-      reject(new Error(`serverless offline exited (${code}) before it was ready:\n${output}`)),
-    )
-    setTimeout(
-      () => reject(new Error(`serverless offline was not ready after 60 s:\n${output}`)),
-      60_000,
-    ).unref()
-  })
-}
-
-function groupAlive(child: ChildProcess) {
-  try {
-    if (child.pid) process.kill(-child.pid, 0)
-    return Boolean(child.pid)
-  } catch {
-    return false
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
-  try {
-    if (child.pid) process.kill(-child.pid, signal)
-  } catch {
-    // the group is already gone
-  }
-}
-
-function banner(sandbox: Sandbox) {
-  const magic = [
-    ...Object.entries(MAGIC_CODES).map(([prefix, entry]) => `  ${prefix.padEnd(15)} ${entry.description}`),
-    ...Object.entries(MAGIC_STATES).map(
-      ([prefix, state]) => `  ${prefix.padEnd(15)} the authorization starts as ${state}`,
-    ),
-  ].join('\n')
-  return `
-payscore-terminate sandbox is up (Ctrl-C stops everything)
-
-  HTTP API              ${sandbox.httpUrl}/v1/authorizations/{authorization_code}/terminate
-  Lambda invoke API     ${sandbox.lambdaUrl}   (functions payscore-terminate-local-{http,queue,invoke})
-  WeChat Pay simulator  ${sandbox.simulator.url}
-  Secrets Manager       ${sandbox.secretsManager.url}   (secret ${SANDBOX_SECRET_ID}, dev keys made just now)
-
-Try it (a new code gives 200 terminated; the same again 200 already_terminated):
-
-  curl -s -X POST ${sandbox.httpUrl}/v1/authorizations/demo_$(date +%s)/terminate \\
-    -H 'content-type: application/json' \\
-    -d '{"service_id":"500001","sub_mchid":"1900000109","reason":"用户申请解除授权"}'
-
-Send a queue event (an EventBridge cancellation inside an SQS record) to the queue function:
-
-  npm run sandbox:event -- demo_queue_1
-
-Magic code prefixes (add any suffix for a fresh authorization, e.g. SIM_503_a1):
-${magic}
-`
 }
 
 if (import.meta.main) {
@@ -221,27 +114,42 @@ if (import.meta.main) {
     console.error((error as Error).message)
     process.exit(2)
   }
-  const sandbox = await startSandbox({ ports, onOutput: (text) => process.stderr.write(text) }).catch(
+  // A closed terminal fails every write (EIO): stopping must not die of that half way.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+  let sandbox: Sandbox | undefined
+  let stopping = false
+  const shutdown = async (exitCode: number) => {
+    if (stopping) return
+    stopping = true
+    // Still starting: exiting closes the lifeline of serverless-offline's group, which then ends.
+    await sandbox?.stop()
+    process.exit(exitCode)
+  }
+  // Ctrl-C and kill(1) (npm passes SIGINT and SIGTERM on), and a closed terminal (SIGHUP).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(0))
+  // npm does not pass SIGHUP on, and it may die without a word: orphaned, the sandbox stops too.
+  const parent = process.ppid
+  setInterval(() => process.ppid !== parent && shutdown(0), 500).unref()
+
+  sandbox = await startSandbox({ ports, onOutput: (text) => process.stderr.write(text) }).catch(
     (error: unknown) => {
       console.error(`sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`)
       console.error(`Are ports ${Object.values(ports).join(', ')} free? SANDBOX_PORTS can move them.`)
       process.exit(1)
     },
   )
-  console.log(banner(sandbox))
-  let stopping = false
-  const shutdown = async () => {
-    if (stopping) return
-    stopping = true
-    await sandbox.stop()
-    process.exit(0)
-  }
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
-  sandbox.offline.once('exit', async (code) => {
+  console.log(
+    banner({
+      httpUrl: sandbox.httpUrl,
+      lambdaUrl: sandbox.lambdaUrl,
+      wechatpayUrl: sandbox.simulator.url,
+      secretsManagerUrl: sandbox.secretsManager.url,
+      secretId: SANDBOX_SECRET_ID,
+    }),
+  )
+  sandbox.offline.once('exit', (code) => {
     if (stopping) return
     console.error(`serverless offline stopped (${code}); stopping the sandbox`)
-    await sandbox.stop()
-    process.exit(1)
+    void shutdown(1)
   })
 }
