@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { maskCode } from '../../functions/runtime/observability.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -74,19 +75,45 @@ export function startOffline(options: OfflineOptions): Offline {
   return { process: leader, ready: ready(leader, options.onOutput), stop }
 }
 
+/**
+ * serverless-offline prints every request's path (`POST /v1/authorizations/<code>/terminate (λ: http)`):
+ * the authorization codes and openids in paths are masked as the service masks them in its own logs.
+ * Route templates (`{authorization_code}`) are left as they are.
+ */
+const ID_IN_PATH = /(\/(?:authorizations|authorization-code|openid)\/)(?!\{)([^/\s?#]+)/g
+
+export function maskIdsInPaths(line: string): string {
+  return line.replace(ID_IN_PATH, (_, before: string, id: string) => `${before}${maskCode(id)}`)
+}
+
+/** Whole lines, masked, from a stream that may cut a line anywhere. */
+function onMaskedLines(stream: NodeJS.ReadableStream | null, onText: (text: string) => void) {
+  let pending = ''
+  stream?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n')
+    pending = lines.pop()!
+    if (lines.length > 0) onText(`${lines.map(maskIdsInPaths).join('\n')}\n`)
+  })
+  stream?.on('end', () => pending && onText(maskIdsInPaths(pending)))
+}
+
 /** serverless-offline prints `Server ready: http://...` (on stderr) once the routes are up. */
 function ready(child: ChildProcess, onOutput?: (text: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    let output = ''
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString()
+    // Kept until ready, for the error saying why it never was.
+    let output: string | undefined = ''
+    const onText = (text: string) => {
       onOutput?.(text)
+      if (output === undefined) return
       output += text
       const match = /Server ready: (http:\/\/[^\s]+)/.exec(output)
-      if (match) resolve(match[1]!)
+      if (match) {
+        output = undefined
+        resolve(match[1]!)
+      }
     }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
+    onMaskedLines(child.stdout, onText)
+    onMaskedLines(child.stderr, onText)
     child.once('exit', (code) =>
       reject(new Error(`serverless offline exited (${code}) before it was ready:\n${output}`)),
     )

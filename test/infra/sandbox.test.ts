@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { maskCode } from '../../functions/runtime/observability.ts'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
+import { scanLines } from '../leaks/scanner.ts'
 import { freeSandboxPorts } from './ports.ts'
 
 const groupAlive = (pid: number) => {
@@ -17,9 +20,15 @@ const groupAlive = (pid: number) => {
 
 let sandbox: Sandbox
 let lambda: LambdaClient
+/** Everything serverless-offline printed: what `npm start` shows on the terminal. */
+let output = ''
 
 before(async () => {
-  sandbox = await startSandbox({ ports: await freeSandboxPorts(), slowDelayMs: 500 })
+  sandbox = await startSandbox({
+    ports: await freeSandboxPorts(),
+    slowDelayMs: 500,
+    onOutput: (text) => (output += text),
+  })
   lambda = new LambdaClient({
     endpoint: sandbox.lambdaUrl,
     region: 'us-east-1',
@@ -75,6 +84,22 @@ describe('npm start: the sandbox stack over real HTTP', () => {
       batchItemFailures: Array<{ itemIdentifier: string }>
     }
     assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: event.Records[1]!.messageId }])
+  })
+
+  it("the sandbox's output shows authorization codes masked, request lines included", async () => {
+    const code = `masked_${Date.now()}_in_logs`
+    const from = output.length
+    assert.equal((await post(code)).status, 200)
+    // serverless-offline prints the request line first, the function's log lines after it.
+    const printed = () => output.slice(from)
+    for (let waited = 0; !printed().includes('termination finished') && waited < 5_000; waited += 50) {
+      await sleep(50)
+    }
+    assert.ok(
+      printed().includes(`POST /v1/authorizations/${maskCode(code)}/terminate`),
+      'a masked request line',
+    )
+    assert.deepEqual(scanLines(output.split('\n'), { codes: [code] }), [])
   })
 
   it('stops everything: no process of the group is left', async () => {
