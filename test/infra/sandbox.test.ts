@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { maskCode } from '../../functions/runtime/observability.ts'
+import type { Outcome } from '../../functions/terminate/outcome.ts'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
@@ -18,6 +19,8 @@ const groupAlive = (pid: number) => {
   }
 }
 
+const SLOW_DELAY_MS = 5_500
+
 let sandbox: Sandbox
 let lambda: LambdaClient
 /** Everything serverless-offline printed: what `npm start` shows on the terminal. */
@@ -26,7 +29,8 @@ let output = ''
 before(async () => {
   sandbox = await startSandbox({
     ports: await freeSandboxPorts(),
-    slowDelayMs: 500,
+    // Just past the functions' 5 s attempt timeout (npm start: 10 s), so that SIM_SLOW times out.
+    slowDelayMs: SLOW_DELAY_MS,
     onOutput: (text) => (output += text),
   })
   lambda = new LambdaClient({
@@ -70,6 +74,22 @@ describe('npm start: the sandbox stack over real HTTP', () => {
     assert.equal(retryable.headers.get('retry-after'), '5')
     assert.equal((await post(`SIM_NOTEXIST_${Date.now()}`)).status, 422)
     assert.equal((await post('a%2Fb')).status, 400)
+  })
+
+  it('SIM_SLOW: retryable after the 5 s timeout, already_terminated once the slow terminate took effect', async () => {
+    const code = `SIM_SLOW_${Date.now()}`
+    const sent = Date.now()
+    const first = await post(code)
+    assert.equal(first.status, 503)
+    assert.deepEqual(
+      [first.json.outcome, (first.json.wechatpay as Outcome['wechatpay']).authorization_state],
+      ['retryable', 'AVAILABLE'],
+    )
+    await sleep(sent + SLOW_DELAY_MS + 100 - Date.now())
+    const later = await post(code)
+    assert.equal(later.status, 200)
+    assert.equal(later.json.outcome, 'already_terminated')
+    assert.ok(Date.now() - sent < SLOW_DELAY_MS + 2_000, 'the later try is answered at once')
   })
 
   it('the queue function answers an SQS batch with EventBridge events through the Lambda invoke API', async () => {
