@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { banner } from './banner.ts'
+import { freePort, startInvokeProxy } from './invoke-proxy.ts'
 import { startOffline } from './offline.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from './secrets-manager.ts'
 import { startWechatPaySimulator, type WechatPaySimulator } from './wechatpay-simulator.ts'
@@ -66,35 +67,42 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     wechatpay_public_key_id: PUBLIC_KEY_ID,
     wechatpay_public_key: wechatpay.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   }
-  const simulator = await startWechatPaySimulator({
-    merchants: [{ mchid: MCHID, serialNo: MERCHANT_SERIAL, publicKey: merchant.publicKey }],
-    wechatpayPublicKey: { id: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
-    port: ports.wechatpay,
-    slowDelayMs: options.slowDelayMs ?? 10_000,
-  })
-  const secretsManager = await startSecretsManager({
-    port: ports.secretsManager,
-    secrets: { [SANDBOX_SECRET_ID]: JSON.stringify(secret) },
-  }).catch(async (error: unknown) => {
-    await simulator.close()
-    throw error
-  })
-  const offline = startOffline({
-    httpPort: ports.http,
-    lambdaPort: ports.lambda,
-    wechatpayUrl: simulator.url,
-    secretsManagerUrl: secretsManager.url,
-    ...(options.onOutput && { onOutput: options.onOutput }),
-  })
+  // Whatever started is stopped, in reverse order, should a later step fail.
+  const closers: Array<() => Promise<void>> = []
   const stop = async () => {
-    await offline.stop()
-    await Promise.all([simulator.close(), secretsManager.close()])
+    for (const close of closers.splice(0).reverse()) await close()
   }
   try {
+    const simulator = await startWechatPaySimulator({
+      merchants: [{ mchid: MCHID, serialNo: MERCHANT_SERIAL, publicKey: merchant.publicKey }],
+      wechatpayPublicKey: { id: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
+      port: ports.wechatpay,
+      slowDelayMs: options.slowDelayMs ?? 10_000,
+    })
+    closers.push(() => simulator.close())
+    const secretsManager = await startSecretsManager({
+      port: ports.secretsManager,
+      secrets: { [SANDBOX_SECRET_ID]: JSON.stringify(secret) },
+    })
+    closers.push(() => secretsManager.close())
+    // serverless-offline's invoke API listens on a port of its own, behind the proxy (invoke-proxy.ts).
+    const offlineLambdaPort = await freePort()
+    const invokeProxy = await startInvokeProxy({ port: ports.lambda, targetPort: offlineLambdaPort })
+    closers.push(() => invokeProxy.close())
+    const offline = startOffline({
+      httpPort: ports.http,
+      lambdaPort: offlineLambdaPort,
+      wechatpayUrl: simulator.url,
+      secretsManagerUrl: secretsManager.url,
+      // Its own "listening on" line names the port behind the proxy: show the proxy's instead.
+      onOutput: (text) =>
+        options.onOutput?.(text.replaceAll(`http://127.0.0.1:${offlineLambdaPort}`, invokeProxy.url)),
+    })
+    closers.push(() => offline.stop())
     const httpUrl = await offline.ready
     return {
       httpUrl,
-      lambdaUrl: `http://127.0.0.1:${ports.lambda}`,
+      lambdaUrl: invokeProxy.url,
       simulator,
       secretsManager,
       offline: offline.process,

@@ -106,6 +106,19 @@ describe('npm start: the sandbox stack over real HTTP', () => {
     assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: event.Records[1]!.messageId }])
   })
 
+  it('direct invocation: invalid input fails with errorType InvalidRequestError, as on AWS', async () => {
+    const answer = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'payscore-terminate-local-invoke',
+        Payload: JSON.stringify({ ...VALID, authorization_code: 'not/valid' }),
+      }),
+    )
+    assert.equal(answer.FunctionError, 'Unhandled')
+    const error = JSON.parse(Buffer.from(answer.Payload!).toString()) as Record<string, unknown>
+    assert.equal(error.errorType, 'InvalidRequestError')
+    assert.match(String(error.errorMessage), /^invalid request: authorization_code must be/)
+  })
+
   it("the sandbox's output shows authorization codes masked, request lines included", async () => {
     const code = `masked_${Date.now()}_in_logs`
     const from = output.length
