@@ -28,12 +28,12 @@ export function withErrorName(payload: string): string {
   return errorType === 'Error' && name ? JSON.stringify({ ...error, errorType: name }) : payload
 }
 
-export async function startInvokeProxy(options: { port: number; targetPort: number }): Promise<InvokeProxy> {
+/** `target`: the Unix socket serverless-offline's invoke API listens on (no TCP port to race for). */
+export async function startInvokeProxy(options: { port: number; target: string }): Promise<InvokeProxy> {
   const server = createServer((request, response) => {
     const upstream = httpRequest(
       {
-        host: '127.0.0.1',
-        port: options.targetPort,
+        socketPath: options.target,
         method: request.method,
         path: request.url,
         headers: request.headers,
@@ -68,13 +68,4 @@ export async function startInvokeProxy(options: { port: number; targetPort: numb
 function withLength(headers: IncomingHttpHeaders, body: string): IncomingHttpHeaders {
   const { 'transfer-encoding': _chunked, 'content-length': _length, ...rest } = headers
   return { ...rest, 'content-length': String(Buffer.byteLength(body)) }
-}
-
-/** A port nobody listens on now, for serverless-offline's own invoke API behind the proxy. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }

@@ -13,7 +13,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface OfflineOptions {
   httpPort: number
-  lambdaPort: number
+  /** A port, or a Unix socket's path. */
+  lambdaPort: number | string
   wechatpayUrl: string
   secretsManagerUrl: string
   /** Where serverless-offline's own output goes (the functions' logs). */

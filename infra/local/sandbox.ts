@@ -5,9 +5,12 @@
  * closed terminal, a signal to npm alone, npm's death, even SIGKILL), nothing of it is left running.
  */
 import type { ChildProcess } from 'node:child_process'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { banner } from './banner.ts'
-import { freePort, startInvokeProxy } from './invoke-proxy.ts'
+import { startInvokeProxy } from './invoke-proxy.ts'
 import { startOffline } from './offline.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from './secrets-manager.ts'
 import { startWechatPaySimulator, type WechatPaySimulator } from './wechatpay-simulator.ts'
@@ -85,18 +88,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       secrets: { [SANDBOX_SECRET_ID]: JSON.stringify(secret) },
     })
     closers.push(() => secretsManager.close())
-    // serverless-offline's invoke API listens on a port of its own, behind the proxy (invoke-proxy.ts).
-    const offlineLambdaPort = await freePort()
-    const invokeProxy = await startInvokeProxy({ port: ports.lambda, targetPort: offlineLambdaPort })
+    // serverless-offline's invoke API listens on a Unix socket (hapi takes a path for a port), behind
+    // the proxy on the Lambda port (invoke-proxy.ts).
+    const lambdaSocket = join(tmpdir(), `payscore-sandbox-${process.pid}-${randomUUID().slice(0, 8)}.sock`)
+    closers.push(() => rm(lambdaSocket, { force: true }))
+    const invokeProxy = await startInvokeProxy({ port: ports.lambda, target: lambdaSocket })
     closers.push(() => invokeProxy.close())
     const offline = startOffline({
       httpPort: ports.http,
-      lambdaPort: offlineLambdaPort,
+      lambdaPort: lambdaSocket,
       wechatpayUrl: simulator.url,
       secretsManagerUrl: secretsManager.url,
-      // Its own "listening on" line names the port behind the proxy: show the proxy's instead.
+      // Its own "listening on" line names the socket behind the proxy: show the proxy's URL instead.
       onOutput: (text) =>
-        options.onOutput?.(text.replaceAll(`http://127.0.0.1:${offlineLambdaPort}`, invokeProxy.url)),
+        options.onOutput?.(text.replaceAll(`http://127.0.0.1:${lambdaSocket}`, invokeProxy.url)),
     })
     closers.push(() => offline.stop())
     const httpUrl = await offline.ready

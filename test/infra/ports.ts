@@ -18,8 +18,24 @@ export async function freePorts(count: number): Promise<number[]> {
 
 /** A sandbox's four ports, each free when picked. */
 export async function freeSandboxPorts(): Promise<SandboxPorts> {
-  const [http, lambda, wechatpay, secretsManager] = (await freePorts(4)) as [number, number, number, number]
-  return { http, lambda, wechatpay, secretsManager }
+  return (await freeSandboxPortSets(1))[0]!
+}
+
+/**
+ * Port sets for sandboxes started at once, picked while all are held so that no two sets share a
+ * port (a port just released can be the next one picked, before its sandbox has bound it).
+ */
+export async function freeSandboxPortSets(count: number): Promise<SandboxPorts[]> {
+  const ports = await freePorts(4 * count)
+  return Array.from({ length: count }, (_, index) => {
+    const [http, lambda, wechatpay, secretsManager] = ports.slice(4 * index, 4 * index + 4) as [
+      number,
+      number,
+      number,
+      number,
+    ]
+    return { http, lambda, wechatpay, secretsManager }
+  })
 }
 
 /** Whether something can listen on the port again (nothing holds it). */

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { after, describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { type SandboxPorts, sandboxPorts } from '../../infra/local/sandbox.ts'
-import { bindable, freeSandboxPorts } from './ports.ts'
+import { bindable, freeSandboxPortSets } from './ports.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const TAG = 'SANDBOX_PROCESS_TEST_RUN'
@@ -42,9 +42,8 @@ function processesOf(tag: string): Array<{ pid: number; command: string }> {
   return found
 }
 
-async function startNpm(ports?: SandboxPorts): Promise<Run> {
+async function startNpm(chosen: SandboxPorts): Promise<Run> {
   const tag = randomUUID()
-  const chosen = ports ?? (await freeSandboxPorts())
   started.add(tag)
   // Its own process group, as a terminal's foreground job is: the group is what Ctrl-C signals.
   const npm = spawn('npm', ['start'], {
@@ -121,9 +120,11 @@ describe('npm start stops cleanly however it is stopped', { concurrency: true, t
     ['SIGTERM', 'group'],
     ['SIGHUP', 'group'],
   ] as const
-  for (const [signal, target] of cases) {
+  const portSets: SandboxPorts[] = []
+  before(async () => portSets.push(...(await freeSandboxPortSets(cases.length + 1))))
+  for (const [index, [signal, target]] of cases.entries()) {
     it(`${signal} to ${target === 'npm' ? 'the npm process alone' : "npm's process group"}`, async (t) => {
-      const run = await startNpm()
+      const run = await startNpm(portSets[index]!)
       const tree = processesOf(run.tag).map((process) => process.command)
       // The scan sees the whole tree, so "nothing left" below is not vacuous.
       assert.ok(
@@ -146,7 +147,7 @@ describe('npm start stops cleanly however it is stopped', { concurrency: true, t
   }
 
   it('SIGKILL to the sandbox process (no handler runs): serverless-offline and esbuild go too', async (t) => {
-    const run = await startNpm()
+    const run = await startNpm(portSets[cases.length]!)
     const sandbox = processesOf(run.tag).find(({ command }) => command.endsWith('infra/local/sandbox.ts'))
     assert.ok(sandbox, 'the sandbox process is found')
     process.kill(sandbox.pid, 'SIGKILL')
