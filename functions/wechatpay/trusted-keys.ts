@@ -33,9 +33,13 @@ export function certificateEntry(pem: string, index: number): TrustedKey & { ser
 function loadPublicKey(key: KeyObject | string): KeyObject {
   if (typeof key !== 'string') return key
   if (!key.includes('-----BEGIN PUBLIC KEY-----')) {
-    throw new WechatPayError('INVALID_KEY', 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block', {
-      field: 'wechatpay_public_key',
-    })
+    throw new WechatPayError(
+      'INVALID_KEY',
+      'wechatpay_public_key must be an SPKI public key in PEM, as the merchant platform gives it',
+      {
+        field: 'wechatpay_public_key',
+      },
+    )
   }
   try {
     return createPublicKey(key)

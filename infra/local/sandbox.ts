@@ -1,28 +1,46 @@
 /**
  * `npm start`: the whole service on loopback with no AWS account and no WeChat merchant. Starts a
  * Secrets Manager stand-in seeded with freshly generated dev keys, the WeChat Pay simulator trusting
- * those keys, and serverless-offline serving the real handlers. Ctrl-C stops everything.
+ * those keys, and serverless-offline serving the real handlers. However it is stopped (Ctrl-C, a
+ * closed terminal, a signal to npm alone, npm's death, even SIGKILL), nothing of it is left running.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { generateKeyPairSync } from 'node:crypto'
-import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { banner } from './banner.ts'
+import { startInvokeProxy } from './invoke-proxy.ts'
+import { startOffline } from './offline.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from './secrets-manager.ts'
-import {
-  MAGIC_CODES,
-  MAGIC_STATES,
-  startWechatPaySimulator,
-  type WechatPaySimulator,
-} from './wechatpay-simulator.ts'
+import { startWechatPaySimulator, type WechatPaySimulator } from './wechatpay-simulator.ts'
 
-/** Fixed for `npm start` (serverless.yml params.local points at them); tests pass free ports. */
+/** `npm start`'s ports unless SANDBOX_PORTS says otherwise; tests pass free ports. */
 export const SANDBOX_PORTS = { http: 3000, lambda: 3002, wechatpay: 3010, secretsManager: 3020 }
+export type SandboxPorts = typeof SANDBOX_PORTS
+
+/**
+ * `SANDBOX_PORTS=4000,4002,4010,4020 npm start` moves the sandbox off the fixed ports: the HTTP API,
+ * the Lambda invoke API, the WeChat Pay simulator and the Secrets Manager stand-in, in that order.
+ */
+export function sandboxPorts(value: string | undefined = process.env.SANDBOX_PORTS): SandboxPorts {
+  if (value === undefined || value.trim() === '') return SANDBOX_PORTS
+  const ports = value.split(',').map((part) => Number(part.trim()))
+  const valid = ports.every((port) => Number.isInteger(port) && port > 0 && port < 65_536)
+  if (ports.length !== 4 || !valid || new Set(ports).size !== 4) {
+    throw new Error(
+      'SANDBOX_PORTS must be four different ports, for the HTTP API, the Lambda invoke API, the WeChat ' +
+        `Pay simulator and Secrets Manager (e.g. 4000,4002,4010,4020), got "${value}"`,
+    )
+  }
+  const [http, lambda, wechatpay, secretsManager] = ports as [number, number, number, number]
+  return { http, lambda, wechatpay, secretsManager }
+}
+
 export const SANDBOX_SECRET_ID = 'payscore-terminate/local'
 const MCHID = '1900000100'
 const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'
 const PUBLIC_KEY_ID = 'PUB_KEY_ID_0119000001002025010100000000000001'
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface Sandbox {
   httpUrl: string
@@ -34,7 +52,7 @@ export interface Sandbox {
 }
 
 export interface SandboxOptions {
-  ports?: typeof SANDBOX_PORTS
+  ports?: SandboxPorts
   /** Where serverless-offline's own output goes (the functions' logs). */
   onOutput?: (text: string) => void
   /** WeChat's slow answer for SIM_SLOW codes, longer than the client's 5 s attempt timeout. */
@@ -52,70 +70,47 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     wechatpay_public_key_id: PUBLIC_KEY_ID,
     wechatpay_public_key: wechatpay.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   }
-  const simulator = await startWechatPaySimulator({
-    merchants: [{ mchid: MCHID, serialNo: MERCHANT_SERIAL, publicKey: merchant.publicKey }],
-    wechatpayPublicKey: { id: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
-    port: ports.wechatpay,
-    slowDelayMs: options.slowDelayMs ?? 10_000,
-  })
-  const secretsManager = await startSecretsManager({
-    port: ports.secretsManager,
-    secrets: { [SANDBOX_SECRET_ID]: JSON.stringify(secret) },
-  }).catch(async (error: unknown) => {
-    await simulator.close()
-    throw error
-  })
-  const offline = spawn(
-    process.execPath,
-    [
-      `${ROOT}node_modules/serverless/bin/serverless.js`,
-      'offline',
-      'start',
-      '--stage',
-      'local',
-      '--httpPort',
-      String(ports.http),
-      '--lambdaPort',
-      String(ports.lambda),
-      `--param=wechatpayBaseUrl=${simulator.url}`,
-    ],
-    {
-      cwd: ROOT,
-      // Its own process group, so that stopping it stops its workers too.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'sandbox',
-        AWS_SECRET_ACCESS_KEY: 'sandbox',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        FORCE_COLOR: '0',
-      },
-    },
-  )
+  // Whatever started is stopped, in reverse order, should a later step fail.
+  const closers: Array<() => Promise<void>> = []
   const stop = async () => {
-    if (offline.exitCode === null && offline.signalCode === null) {
-      const exited = once(offline, 'exit')
-      killGroup(offline, 'SIGINT')
-      const timer = setTimeout(() => killGroup(offline, 'SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
-    // Anything left in its group (esbuild's service process) goes too, and is waited for.
-    killGroup(offline, 'SIGKILL')
-    for (let waited = 0; groupAlive(offline) && waited < 3_000; waited += 50) await sleep(50)
-    await Promise.all([simulator.close(), secretsManager.close()])
+    for (const close of closers.splice(0).reverse()) await close()
   }
   try {
-    const httpUrl = await ready(offline, options.onOutput)
+    const simulator = await startWechatPaySimulator({
+      merchants: [{ mchid: MCHID, serialNo: MERCHANT_SERIAL, publicKey: merchant.publicKey }],
+      wechatpayPublicKey: { id: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
+      port: ports.wechatpay,
+      slowDelayMs: options.slowDelayMs ?? 10_000,
+    })
+    closers.push(() => simulator.close())
+    const secretsManager = await startSecretsManager({
+      port: ports.secretsManager,
+      secrets: { [SANDBOX_SECRET_ID]: JSON.stringify(secret) },
+    })
+    closers.push(() => secretsManager.close())
+    // serverless-offline's invoke API listens on a Unix socket (hapi takes a path for a port), behind
+    // the proxy on the Lambda port (invoke-proxy.ts).
+    const lambdaSocket = join(tmpdir(), `payscore-sandbox-${process.pid}-${randomUUID().slice(0, 8)}.sock`)
+    closers.push(() => rm(lambdaSocket, { force: true }))
+    const invokeProxy = await startInvokeProxy({ port: ports.lambda, target: lambdaSocket })
+    closers.push(() => invokeProxy.close())
+    const offline = startOffline({
+      httpPort: ports.http,
+      lambdaPort: lambdaSocket,
+      wechatpayUrl: simulator.url,
+      secretsManagerUrl: secretsManager.url,
+      // Its own "listening on" line names the socket behind the proxy: show the proxy's URL instead.
+      onOutput: (text) =>
+        options.onOutput?.(text.replaceAll(`http://127.0.0.1:${lambdaSocket}`, invokeProxy.url)),
+    })
+    closers.push(() => offline.stop())
+    const httpUrl = await offline.ready
     return {
       httpUrl,
-      lambdaUrl: `http://127.0.0.1:${ports.lambda}`,
+      lambdaUrl: invokeProxy.url,
       simulator,
       secretsManager,
-      offline,
+      offline: offline.process,
       stop,
     }
   } catch (error) {
@@ -124,98 +119,50 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/** serverless-offline prints `Server ready: http://...` (on stderr) once the routes are up. */
-function ready(child: ChildProcess, onOutput?: (text: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = ''
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString()
-      onOutput?.(text)
-      output += text
-      const match = /Server ready: (http:\/\/[^\s]+)/.exec(output)
-      if (match) resolve(match[1]!)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) =>
-      reject(new Error(`serverless offline exited (${code}) before it was ready:\n${output}`)),
-    )
-    setTimeout(
-      () => reject(new Error(`serverless offline was not ready after 60 s:\n${output}`)),
-      60_000,
-    ).unref()
-  })
-}
-
-function groupAlive(child: ChildProcess) {
-  try {
-    if (child.pid) process.kill(-child.pid, 0)
-    return Boolean(child.pid)
-  } catch {
-    return false
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
-  try {
-    if (child.pid) process.kill(-child.pid, signal)
-  } catch {
-    // the group is already gone
-  }
-}
-
-function banner(sandbox: Sandbox) {
-  const magic = [
-    ...Object.entries(MAGIC_CODES).map(([prefix, entry]) => `  ${prefix.padEnd(15)} ${entry.description}`),
-    ...Object.entries(MAGIC_STATES).map(
-      ([prefix, state]) => `  ${prefix.padEnd(15)} the authorization starts as ${state}`,
-    ),
-  ].join('\n')
-  return `
-payscore-terminate sandbox is up (Ctrl-C stops everything)
-
-  HTTP API              ${sandbox.httpUrl}/v1/authorizations/{authorization_code}/terminate
-  Lambda invoke API     ${sandbox.lambdaUrl}   (functions payscore-terminate-local-{http,queue,invoke})
-  WeChat Pay simulator  ${sandbox.simulator.url}
-  Secrets Manager       ${sandbox.secretsManager.url}   (secret ${SANDBOX_SECRET_ID}, dev keys made just now)
-
-Try it (a new code gives 200 terminated; the same again 200 already_terminated):
-
-  curl -s -X POST ${sandbox.httpUrl}/v1/authorizations/demo_$(date +%s)/terminate \\
-    -H 'content-type: application/json' \\
-    -d '{"service_id":"500001","sub_mchid":"1900000109","reason":"用户申请解除授权"}'
-
-Send a queue event (an EventBridge cancellation inside an SQS record) to the queue function:
-
-  npm run sandbox:event -- demo_queue_1
-
-Magic code prefixes (add any suffix for a fresh authorization, e.g. SIM_503_a1):
-${magic}
-`
-}
-
 if (import.meta.main) {
-  const sandbox = await startSandbox({ onOutput: (text) => process.stderr.write(text) }).catch(
+  let ports: SandboxPorts
+  try {
+    ports = sandboxPorts()
+  } catch (error) {
+    console.error((error as Error).message)
+    process.exit(2)
+  }
+  // A closed terminal fails every write (EIO): stopping must not die of that half way.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+  let sandbox: Sandbox | undefined
+  let stopping = false
+  const shutdown = async (exitCode: number) => {
+    if (stopping) return
+    stopping = true
+    // Still starting: exiting closes the lifeline of serverless-offline's group, which then ends.
+    await sandbox?.stop()
+    process.exit(exitCode)
+  }
+  // Ctrl-C and kill(1) (npm passes SIGINT and SIGTERM on), and a closed terminal (SIGHUP).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(0))
+  // npm does not pass SIGHUP on, and it may die without a word: orphaned, the sandbox stops too.
+  const parent = process.ppid
+  setInterval(() => process.ppid !== parent && shutdown(0), 500).unref()
+
+  sandbox = await startSandbox({ ports, onOutput: (text) => process.stderr.write(text) }).catch(
     (error: unknown) => {
       console.error(`sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`)
-      console.error('Are ports 3000, 3002, 3010 and 3020 free?')
+      console.error(`Are ports ${Object.values(ports).join(', ')} free? SANDBOX_PORTS can move them.`)
       process.exit(1)
     },
   )
-  console.log(banner(sandbox))
-  let stopping = false
-  const shutdown = async () => {
-    if (stopping) return
-    stopping = true
-    await sandbox.stop()
-    process.exit(0)
-  }
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
-  sandbox.offline.once('exit', async (code) => {
+  console.log(
+    banner({
+      httpUrl: sandbox.httpUrl,
+      lambdaUrl: sandbox.lambdaUrl,
+      wechatpayUrl: sandbox.simulator.url,
+      secretsManagerUrl: sandbox.secretsManager.url,
+      secretId: SANDBOX_SECRET_ID,
+    }),
+  )
+  sandbox.offline.once('exit', (code) => {
     if (stopping) return
     console.error(`serverless offline stopped (${code}); stopping the sandbox`)
-    await sandbox.stop()
-    process.exit(1)
+    void shutdown(1)
   })
 }

@@ -2,10 +2,11 @@
  * `npm run sandbox:event -- CODE [CODE...]`: sends the queue function of a running sandbox one SQS
  * batch whose records carry what an EventBridge rule targeting SQS delivers, through
  * serverless-offline's Lambda invoke API, and prints the function's answer ({batchItemFailures}).
+ * It finds the sandbox where `npm start` put it: SANDBOX_PORTS, if set, as for `npm start`.
  */
 import { randomUUID } from 'node:crypto'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
-import { SANDBOX_PORTS } from './sandbox.ts'
+import { sandboxPorts } from './sandbox.ts'
 
 const codes = process.argv.slice(2)
 if (codes.length === 0) {
@@ -41,7 +42,7 @@ const records = codes.map((code) => ({
 }))
 
 const lambda = new LambdaClient({
-  endpoint: process.env.SANDBOX_LAMBDA_URL ?? `http://127.0.0.1:${SANDBOX_PORTS.lambda}`,
+  endpoint: process.env.SANDBOX_LAMBDA_URL ?? `http://127.0.0.1:${sandboxPorts().lambda}`,
   region: 'us-east-1',
   credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
 })

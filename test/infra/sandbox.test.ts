@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { maskCode } from '../../functions/runtime/observability.ts'
+import type { Outcome } from '../../functions/terminate/outcome.ts'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
-
-/** Ports the OS picked as free (port 0), released for the sandbox to take. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer().listen(0, '127.0.0.1')
-      await once(server, 'listening')
-      return server
-    }),
-  )
-  const ports = servers.map((server) => (server.address() as { port: number }).port)
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-  return ports
-}
+import { scanLines } from '../leaks/scanner.ts'
+import { freeSandboxPorts } from './ports.ts'
 
 const groupAlive = (pid: number) => {
   try {
@@ -30,19 +19,19 @@ const groupAlive = (pid: number) => {
   }
 }
 
+const SLOW_DELAY_MS = 5_500
+
 let sandbox: Sandbox
 let lambda: LambdaClient
+/** Everything serverless-offline printed: what `npm start` shows on the terminal. */
+let output = ''
 
 before(async () => {
-  const [http, lambdaPort, wechatpay, secretsManager] = (await freePorts(4)) as [
-    number,
-    number,
-    number,
-    number,
-  ]
   sandbox = await startSandbox({
-    ports: { http, lambda: lambdaPort, wechatpay, secretsManager },
-    slowDelayMs: 500,
+    ports: await freeSandboxPorts(),
+    // Just past the functions' 5 s attempt timeout (npm start: 10 s), so that SIM_SLOW times out.
+    slowDelayMs: SLOW_DELAY_MS,
+    onOutput: (text) => (output += text),
   })
   lambda = new LambdaClient({
     endpoint: sandbox.lambdaUrl,
@@ -87,6 +76,22 @@ describe('npm start: the sandbox stack over real HTTP', () => {
     assert.equal((await post('a%2Fb')).status, 400)
   })
 
+  it('SIM_SLOW: retryable after the 5 s timeout, already_terminated once the slow terminate took effect', async () => {
+    const code = `SIM_SLOW_${Date.now()}`
+    const sent = Date.now()
+    const first = await post(code)
+    assert.equal(first.status, 503)
+    assert.deepEqual(
+      [first.json.outcome, (first.json.wechatpay as Outcome['wechatpay']).authorization_state],
+      ['retryable', 'AVAILABLE'],
+    )
+    await sleep(sent + SLOW_DELAY_MS + 100 - Date.now())
+    const later = await post(code)
+    assert.equal(later.status, 200)
+    assert.equal(later.json.outcome, 'already_terminated')
+    assert.ok(Date.now() - sent < SLOW_DELAY_MS + 2_000, 'the later try is answered at once')
+  })
+
   it('the queue function answers an SQS batch with EventBridge events through the Lambda invoke API', async () => {
     const event = sqsEvent([
       eventBridgeEnvelope({ ...VALID, authorization_code: `queue_${Date.now()}` }),
@@ -99,6 +104,35 @@ describe('npm start: the sandbox stack over real HTTP', () => {
       batchItemFailures: Array<{ itemIdentifier: string }>
     }
     assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: event.Records[1]!.messageId }])
+  })
+
+  it('direct invocation: invalid input fails with errorType InvalidRequestError, as on AWS', async () => {
+    const answer = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'payscore-terminate-local-invoke',
+        Payload: JSON.stringify({ ...VALID, authorization_code: 'not/valid' }),
+      }),
+    )
+    assert.equal(answer.FunctionError, 'Unhandled')
+    const error = JSON.parse(Buffer.from(answer.Payload!).toString()) as Record<string, unknown>
+    assert.equal(error.errorType, 'InvalidRequestError')
+    assert.match(String(error.errorMessage), /^invalid request: authorization_code must be/)
+  })
+
+  it("the sandbox's output shows authorization codes masked, request lines included", async () => {
+    const code = `masked_${Date.now()}_in_logs`
+    const from = output.length
+    assert.equal((await post(code)).status, 200)
+    // serverless-offline prints the request line first, the function's log lines after it.
+    const printed = () => output.slice(from)
+    for (let waited = 0; !printed().includes('termination finished') && waited < 5_000; waited += 50) {
+      await sleep(50)
+    }
+    assert.ok(
+      printed().includes(`POST /v1/authorizations/${maskCode(code)}/terminate`),
+      'a masked request line',
+    )
+    assert.deepEqual(scanLines(output.split('\n'), { codes: [code] }), [])
   })
 
   it('stops everything: no process of the group is left', async () => {

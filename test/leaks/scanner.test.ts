@@ -27,8 +27,18 @@ const rulesOf = (line: string) => new Set(scanLine(line).map((finding) => findin
 describe('leak scanner: each kind of leak is caught', () => {
   const leaks: Array<[string, string, LeakRule]> = [
     ['the private key PEM in a JSON field', log({ key: merchant.merchantKeys.privatePem }), 'pem-armor'],
-    ['a PKCS#1 key', log({ key: merchant.merchantKeys.privatePkcs1Pem }), 'private-key-label'],
-    ['a PEM label alone', 'found BEGIN RSA PRIVATE KEY here', 'private-key-label'],
+    ['a PKCS#1 key', log({ key: merchant.merchantKeys.privatePkcs1Pem }), 'pem-label'],
+    ['a PEM label alone', 'found BEGIN RSA PRIVATE KEY here', 'pem-label'],
+    [
+      'a PEM label quoted in a message, without dashes',
+      log({ reason: 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block' }),
+      'pem-label',
+    ],
+    ['a certificate label', log({ error: 'expected BEGIN CERTIFICATE' }), 'pem-label'],
+    ['an END line without dashes', 'END EC PRIVATE KEY', 'pem-label'],
+    ['a label word alone', log({ got: 'PUBLIC KEY' }), 'pem-label'],
+    ['a CRL label', 'BEGIN X509 CRL', 'pem-label'],
+    ['a PKCS#7 label', '"END PKCS7"', 'pem-label'],
     ['the key without armor, one base64 run (DER)', log({ key: der }), 'base64-run'],
     ['a base64url run', log({ blob: Buffer.from(der, 'base64').toString('base64url') }), 'base64-run'],
     ['a request signature alone (344 chars)', log({ sig: signature }), 'base64-run'],
@@ -124,7 +134,18 @@ describe('leak scanner: what the service legitimately logs passes', () => {
       'an APIv3 key problem naming the field',
       log({ field: 'apiv3_key', reason: 'apiv3_key must be the 32-character APIv3 key (printable ASCII)' }),
     ],
-    ['a public key problem', log({ reason: 'wechatpay_public_key must be a PEM "BEGIN PUBLIC KEY" block' })],
+    [
+      'a key problem describing the label in lower case',
+      log({
+        reason:
+          'merchant private key must be an RSA key in PEM, PKCS#8 or PKCS#1, got a PEM block labelled public key',
+      }),
+    ],
+    [
+      'platform certificates, by field name',
+      log({ reason: 'platform_certificates must be a non-empty array of PEM strings' }),
+    ],
+    ['an error code with a label word in it', log({ wechatpay_code: 'CERTIFICATE_NOT_FOUND' })],
     ['a ruler of dashes', '-'.repeat(300)],
     ['a long path', `at file:///work/main/${'node_modules/@aws-sdk/'.repeat(20)}index.js:1:2`],
     ['an EMF metrics line', JSON.stringify({ _aws: { Timestamp: 1 }, WechatPayLatency: [1.5, 2.25] })],
@@ -166,10 +187,11 @@ describe('leak reporter: a run whose output leaks fails, whatever its tests say'
     const result = run('leaky.ts')
     assert.equal(result.status, 1)
     const report = result.stdout
-    assert.match(report, /8 findings/)
+    // 8 lines, one rule each, but the armored certificate line also names its label: 9.
+    assert.match(report, /9 findings/)
     for (const rule of [
       'pem-armor',
-      'private-key-label',
+      'pem-label',
       'base64-run',
       'authorization-header',
       'signature-item',

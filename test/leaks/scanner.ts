@@ -7,8 +7,12 @@
 export type LeakRule =
   /** PEM armor of any key or certificate: `-----BEGIN ...` / `-----END ...`. */
   | 'pem-armor'
-  /** The words PRIVATE KEY, as in a PEM label. */
-  | 'private-key-label'
+  /**
+   * A PEM label's words, with or without the dashes and BEGIN/END (`"BEGIN PUBLIC KEY"`, `RSA
+   * PRIVATE KEY`, `CERTIFICATE`): a line that names the armor is one edit away from printing it.
+   * Upper case only, as labels are: prose (`merchant private key must be ...`) passes.
+   */
+  | 'pem-label'
   /** 200 or more base64 / base64url characters in a row: an RSA signature is 344, a key far more. */
   | 'base64-run'
   /** The APIv3 Authorization scheme, i.e. a request's Authorization header. */
@@ -43,7 +47,10 @@ export interface KnownValues {
 
 const PATTERNS: Array<[LeakRule, RegExp]> = [
   ['pem-armor', /-----(?:BEGIN|END)\b/],
-  ['private-key-label', /PRIVATE KEY/],
+  [
+    'pem-label',
+    /\b(?:PRIVATE +KEY|PUBLIC +KEY|CERTIFICATE|X509 +CRL)\b|\b(?:BEGIN|END) +(?:PKCS7|CMS|[A-Z]+ +PARAMETERS)\b/,
+  ],
   ['authorization-header', /WECHATPAY2-SHA256-RSA2048/i],
   ['signature-item', /\bsignature\s*=\s*\\*["']/i],
   // `"merchant_private_key": "..."`, `merchant_private_key: '...'`, `merchant_private_key=...` (and

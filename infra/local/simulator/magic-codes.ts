@@ -28,6 +28,9 @@ export const MAGIC_CODES = {
   SIM_SLOW: {
     fault: 'slow',
     endpoint: 'terminate',
+    // Once per code, as a real slow answer would be: a later try meets the authorization already
+    // terminated (already_terminated) instead of timing out again.
+    times: 1,
     description:
       'waits slowDelayMs (default 10 s), then terminates and answers 204 (even if the client left)',
   },

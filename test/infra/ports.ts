@@ -1,0 +1,53 @@
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import type { SandboxPorts } from '../../infra/local/sandbox.ts'
+
+/** Ports the OS picked as free (port 0), released for a sandbox to take. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createServer().listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      return server
+    }),
+  )
+  const ports = servers.map((server) => (server.address() as { port: number }).port)
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  return ports
+}
+
+/** A sandbox's four ports, each free when picked. */
+export async function freeSandboxPorts(): Promise<SandboxPorts> {
+  return (await freeSandboxPortSets(1))[0]!
+}
+
+/**
+ * Port sets for sandboxes started at once, picked while all are held so that no two sets share a
+ * port (a port just released can be the next one picked, before its sandbox has bound it).
+ */
+export async function freeSandboxPortSets(count: number): Promise<SandboxPorts[]> {
+  const ports = await freePorts(4 * count)
+  return Array.from({ length: count }, (_, index) => {
+    const [http, lambda, wechatpay, secretsManager] = ports.slice(4 * index, 4 * index + 4) as [
+      number,
+      number,
+      number,
+      number,
+    ]
+    return { http, lambda, wechatpay, secretsManager }
+  })
+}
+
+/** Whether something can listen on the port again (nothing holds it). */
+export async function bindable(port: number): Promise<boolean> {
+  const server = createServer()
+  try {
+    server.listen(port, '127.0.0.1')
+    await once(server, 'listening')
+    return true
+  } catch {
+    return false
+  } finally {
+    if (server.listening) await new Promise((resolve) => server.close(resolve))
+  }
+}
