@@ -1,12 +1,18 @@
 /** What `npm start` prints once the sandbox is up: where everything is and what to try first. */
-import { MAGIC_CODES, MAGIC_STATES } from './wechatpay-simulator.ts'
+import { DEFAULT_APPID, MAGIC_CODES, MAGIC_STATES } from './wechatpay-simulator.ts'
 
 export interface BannerFacts {
+  mode: 'partner' | 'direct'
   httpUrl: string
   lambdaUrl: string
   wechatpayUrl: string
   secretsManagerUrl: string
   secretId: string
+}
+
+/** The fields a call needs besides its identification, in this mode. */
+export function sandboxInput(mode: 'partner' | 'direct'): Record<string, string> {
+  return mode === 'partner' ? { service_id: '500001', sub_mchid: '1900000109' } : { service_id: '500001' }
 }
 
 export function banner(sandbox: BannerFacts) {
@@ -16,25 +22,35 @@ export function banner(sandbox: BannerFacts) {
       ([prefix, state]) => `  ${prefix.padEnd(15)} the authorization starts as ${state}`,
     ),
   ].join('\n')
+  const base = sandboxInput(sandbox.mode)
+  const json = (value: object) => JSON.stringify(value)
+  const query = (value: Record<string, string>) => new URLSearchParams(value).toString()
+  const byOpenid = { ...base, openid: 'o_demo_1', appid: DEFAULT_APPID }
   return `
-payscore-terminate sandbox is up (Ctrl-C stops everything)
+payscore-terminate sandbox is up, ${sandbox.mode} mode (Ctrl-C stops everything; WECHATPAY_MODE=${sandbox.mode === 'partner' ? 'direct' : 'partner'} npm start for the other)
 
-  HTTP API              ${sandbox.httpUrl}/v1/authorizations/{authorization_code}/terminate
+  HTTP API              ${sandbox.httpUrl}/v1/authorizations...
   Lambda invoke API     ${sandbox.lambdaUrl}   (functions payscore-terminate-local-{http,queue,invoke})
   WeChat Pay simulator  ${sandbox.wechatpayUrl}
   Secrets Manager       ${sandbox.secretsManagerUrl}   (secret ${sandbox.secretId}, dev keys made just now)
 
-Try it (a new code gives 200 terminated; the same again 200 already_terminated):
+Terminate by authorization code (a new code gives 200 terminated; the same again 200 already_terminated):
 
   curl -s -X POST ${sandbox.httpUrl}/v1/authorizations/demo_$(date +%s)/terminate \\
-    -H 'content-type: application/json' \\
-    -d '{"service_id":"500001","sub_mchid":"1900000109","reason":"用户申请解除授权"}'
+    -H 'content-type: application/json' -d '${json({ ...base, reason: '用户申请解除授权' })}'
+
+Terminate by openid (the whole input in the body), then ask for its state, by openid and by code:
+
+  curl -s -X POST ${sandbox.httpUrl}/v1/authorizations/terminate \\
+    -H 'content-type: application/json' -d '${json({ ...byOpenid, reason: '用户申请解除授权' })}'
+  curl -s '${sandbox.httpUrl}/v1/authorizations?${query({ ...base, appid: DEFAULT_APPID, openid: 'o_demo_1' })}'
+  curl -s '${sandbox.httpUrl}/v1/authorizations/demo_1?${query(base)}'
 
 Send a queue event (an EventBridge cancellation inside an SQS record) to the queue function:
 
   npm run sandbox:event -- demo_queue_1
 
-Magic code prefixes (add any suffix for a fresh authorization, e.g. SIM_503_a1):
+Magic prefixes, on codes and openids alike (add any suffix for a fresh authorization, e.g. SIM_503_a1):
 ${magic}
 `
 }

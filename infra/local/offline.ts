@@ -17,6 +17,8 @@ export interface OfflineOptions {
   lambdaPort: number | string
   wechatpayUrl: string
   secretsManagerUrl: string
+  /** The functions' WECHATPAY_MODE (serverless param wechatpayMode). */
+  mode: 'partner' | 'direct'
   /** Where serverless-offline's own output goes (the functions' logs). */
   onOutput?: (text: string) => void
 }
@@ -46,6 +48,7 @@ export function startOffline(options: OfflineOptions): Offline {
       '--lambdaPort',
       String(options.lambdaPort),
       `--param=wechatpayBaseUrl=${options.wechatpayUrl}`,
+      `--param=wechatpayMode=${options.mode}`,
     ],
     {
       cwd: ROOT,

@@ -37,12 +37,20 @@ export function sandboxPorts(value: string | undefined = process.env.SANDBOX_POR
   return { http, lambda, wechatpay, secretsManager }
 }
 
+/** `WECHATPAY_MODE=direct npm start` runs the functions as a direct merchant; partner by default. */
+export function sandboxMode(value: string | undefined = process.env.WECHATPAY_MODE): 'partner' | 'direct' {
+  if (value === undefined || value.trim() === '' || value === 'partner') return 'partner'
+  if (value === 'direct') return 'direct'
+  throw new Error(`WECHATPAY_MODE must be partner or direct, got "${value}"`)
+}
+
 export const SANDBOX_SECRET_ID = 'payscore-terminate/local'
 const MCHID = '1900000100'
 const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'
 const PUBLIC_KEY_ID = 'PUB_KEY_ID_0119000001002025010100000000000001'
 
 export interface Sandbox {
+  mode: 'partner' | 'direct'
   httpUrl: string
   lambdaUrl: string
   simulator: WechatPaySimulator
@@ -53,6 +61,8 @@ export interface Sandbox {
 
 export interface SandboxOptions {
   ports?: SandboxPorts
+  /** The functions' WECHATPAY_MODE; the simulator serves both. Default partner. */
+  mode?: 'partner' | 'direct'
   /** Where serverless-offline's own output goes (the functions' logs). */
   onOutput?: (text: string) => void
   /** WeChat's slow answer for SIM_SLOW codes, longer than the client's 5 s attempt timeout. */
@@ -61,6 +71,7 @@ export interface SandboxOptions {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const ports = options.ports ?? SANDBOX_PORTS
+  const mode = options.mode ?? 'partner'
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const wechatpay = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const secret = {
@@ -99,6 +110,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       lambdaPort: lambdaSocket,
       wechatpayUrl: simulator.url,
       secretsManagerUrl: secretsManager.url,
+      mode,
       // Its own "listening on" line names the socket behind the proxy: show the proxy's URL instead.
       onOutput: (text) =>
         options.onOutput?.(text.replaceAll(`http://127.0.0.1:${lambdaSocket}`, invokeProxy.url)),
@@ -106,6 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     closers.push(() => offline.stop())
     const httpUrl = await offline.ready
     return {
+      mode,
       httpUrl,
       lambdaUrl: invokeProxy.url,
       simulator,
@@ -121,8 +134,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
 if (import.meta.main) {
   let ports: SandboxPorts
+  let mode: 'partner' | 'direct'
   try {
     ports = sandboxPorts()
+    mode = sandboxMode()
   } catch (error) {
     console.error((error as Error).message)
     process.exit(2)
@@ -144,7 +159,7 @@ if (import.meta.main) {
   const parent = process.ppid
   setInterval(() => process.ppid !== parent && shutdown(0), 500).unref()
 
-  sandbox = await startSandbox({ ports, onOutput: (text) => process.stderr.write(text) }).catch(
+  sandbox = await startSandbox({ ports, mode, onOutput: (text) => process.stderr.write(text) }).catch(
     (error: unknown) => {
       console.error(`sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`)
       console.error(`Are ports ${Object.values(ports).join(', ')} free? SANDBOX_PORTS can move them.`)
@@ -153,6 +168,7 @@ if (import.meta.main) {
   )
   console.log(
     banner({
+      mode: sandbox.mode,
       httpUrl: sandbox.httpUrl,
       lambdaUrl: sandbox.lambdaUrl,
       wechatpayUrl: sandbox.simulator.url,

@@ -2,11 +2,13 @@
  * `npm run sandbox:event -- CODE [CODE...]`: sends the queue function of a running sandbox one SQS
  * batch whose records carry what an EventBridge rule targeting SQS delivers, through
  * serverless-offline's Lambda invoke API, and prints the function's answer ({batchItemFailures}).
- * It finds the sandbox where `npm start` put it: SANDBOX_PORTS, if set, as for `npm start`.
+ * It finds the sandbox where `npm start` put it: SANDBOX_PORTS, if set, as for `npm start`; and
+ * WECHATPAY_MODE=direct leaves sub_mchid out, as a direct merchant's events do.
  */
 import { randomUUID } from 'node:crypto'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
-import { sandboxPorts } from './sandbox.ts'
+import { sandboxInput } from './banner.ts'
+import { sandboxMode, sandboxPorts } from './sandbox.ts'
 
 const codes = process.argv.slice(2)
 if (codes.length === 0) {
@@ -28,8 +30,7 @@ const records = codes.map((code) => ({
     resources: [],
     detail: {
       authorization_code: code,
-      service_id: '500001',
-      sub_mchid: '1900000109',
+      ...sandboxInput(sandboxMode()),
       reason: '用户申请解除授权',
     },
   }),

@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { maskCode } from '../../functions/runtime/observability.ts'
+import { sandboxInput } from '../../infra/local/banner.ts'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
+import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
 import { scanLines } from '../leaks/scanner.ts'
@@ -133,6 +135,22 @@ describe('npm start: the sandbox stack over real HTTP', () => {
       'a masked request line',
     )
     assert.deepEqual(scanLines(output.split('\n'), { codes: [code] }), [])
+  })
+
+  it('terminates by openid through POST /v1/authorizations/terminate and shows the state by GET', async () => {
+    const openid = `o_sandbox_${process.pid}`
+    const input = { ...sandboxInput('partner'), openid, appid: DEFAULT_APPID }
+    const terminated = await fetch(`${sandbox.httpUrl}/v1/authorizations/terminate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...input, reason: '用户申请解除授权' }),
+    })
+    assert.equal(terminated.status, 200)
+    assert.equal(((await terminated.json()) as Outcome).outcome, 'terminated')
+    const state = await fetch(`${sandbox.httpUrl}/v1/authorizations?${new URLSearchParams(input)}`)
+    assert.equal(state.status, 200)
+    assert.equal(((await state.json()) as { authorization_state: string }).authorization_state, 'UNAVAILABLE')
+    assert.ok(!output.includes(openid), 'the openid is masked in what the sandbox prints')
   })
 
   it('stops everything: no process of the group is left', async () => {

@@ -1,0 +1,90 @@
+/**
+ * `WECHATPAY_MODE=direct npm start`: the same sandbox with the functions in direct-merchant mode,
+ * over real HTTP and the Lambda invoke API. (test/infra/sandbox.test.ts covers partner mode.)
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { sandboxInput } from '../../infra/local/banner.ts'
+import { type Sandbox, sandboxMode, startSandbox } from '../../infra/local/sandbox.ts'
+import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
+import { freeSandboxPorts } from './ports.ts'
+
+let sandbox: Sandbox
+let lambda: LambdaClient
+
+before(async () => {
+  sandbox = await startSandbox({ ports: await freeSandboxPorts(), mode: sandboxMode('direct') })
+  lambda = new LambdaClient({
+    endpoint: sandbox.lambdaUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  })
+})
+after(async () => {
+  lambda?.destroy()
+  await sandbox?.stop()
+})
+
+const base = sandboxInput('direct')
+const reason = '用户申请解除授权'
+
+async function call(method: 'GET' | 'POST', path: string, body?: object) {
+  const response = await fetch(`${sandbox.httpUrl}${path}`, {
+    method,
+    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  })
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> }
+}
+
+describe('WECHATPAY_MODE=direct npm start', () => {
+  it('refuses a bad mode, naming the variable', () => {
+    assert.throws(() => sandboxMode('merchant'), /WECHATPAY_MODE/)
+    assert.equal(sandboxMode(undefined), 'partner')
+  })
+
+  it('terminates by openid with no sub_mchid, then shows the state by openid and by its code', async () => {
+    const openid = `o_direct_${process.pid}`
+    const terminated = await call('POST', '/v1/authorizations/terminate', {
+      ...base,
+      openid,
+      appid: DEFAULT_APPID,
+      reason,
+    })
+    assert.equal(terminated.status, 200)
+    assert.equal(terminated.json.outcome, 'terminated')
+    assert.equal(terminated.json.sub_mchid, null)
+    const byOpenid = await call(
+      'GET',
+      `/v1/authorizations?${new URLSearchParams({ ...base, appid: DEFAULT_APPID, openid })}`,
+    )
+    assert.equal(byOpenid.status, 200)
+    assert.equal(byOpenid.json.authorization_state, 'UNAVAILABLE')
+    const code = String(byOpenid.json.authorization_code)
+    const byCode = await call('GET', `/v1/authorizations/${code}?${new URLSearchParams(base)}`)
+    assert.equal(byCode.json.openid, openid, 'one authorization, however it is named')
+  })
+
+  it('refuses sub_mchid (partner mode only) and sends nothing', async () => {
+    const before = sandbox.simulator.requests.length
+    const refused = await call('POST', `/v1/authorizations/demo_${process.pid}/terminate`, {
+      ...base,
+      sub_mchid: '1900000109',
+      reason,
+    })
+    assert.equal(refused.status, 400)
+    assert.equal(sandbox.simulator.requests.length, before)
+  })
+
+  it('answers a query through the Lambda invoke API', async () => {
+    const answer = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'payscore-terminate-local-invoke',
+        Payload: JSON.stringify({ operation: 'query', ...base, authorization_code: `q_${process.pid}` }),
+      }),
+    )
+    const state = JSON.parse(Buffer.from(answer.Payload!).toString()) as Record<string, unknown>
+    assert.equal(answer.FunctionError, undefined)
+    assert.equal(state.authorization_state, 'AVAILABLE')
+  })
+})
