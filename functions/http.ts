@@ -22,22 +22,30 @@ interface Route {
   run(
     input: Record<string, unknown>,
     service: Service,
-    deadline: number,
+    lambda: LambdaTime,
   ): Promise<APIGatewayProxyStructuredResultV2>
 }
+
+type LambdaTime = { getRemainingTimeInMillis(): number }
 
 const terminate = (codeInPath: boolean): Route => ({
   from: 'body',
   codeInPath,
-  run: async (input, service, deadline) =>
-    terminationResponse(await service.terminate(parseTerminateInput(input, service.config.mode), deadline)),
+  async run(input, service, lambda) {
+    const parsed = parseTerminateInput(input, service.config.mode)
+    const termination = await service.terminate(parsed, service.deadline(lambda))
+    // The answer is the outcome whatever EventBridge does: a failed put is logged, counted and alarmed.
+    const from = { entryPoint: 'http' } as const
+    await service.publish([{ outcome: termination.outcome, from }], service.publishDeadline(lambda))
+    return terminationResponse(termination)
+  },
 })
 
 const query = (codeInPath: boolean): Route => ({
   from: 'query',
   codeInPath,
-  run: async (input, service, deadline) =>
-    queryResponse(await service.query(parseQueryInput(input, service.config.mode), deadline)),
+  run: async (input, service, lambda) =>
+    queryResponse(await service.query(parseQueryInput(input, service.config.mode), service.deadline(lambda))),
 })
 
 /** The HTTP API's routes (README, "HTTP API"), all served by this one function. */
@@ -64,7 +72,7 @@ export function createHttpHandler({
       let input: Record<string, unknown> = { ...event.pathParameters }
       try {
         input = readHttpInput(event, route)
-        return await route.run(input, container, container.deadline(context))
+        return await route.run(input, container, context)
       } catch (error) {
         if (!(error instanceof InvalidRequestError)) throw error
         observability.reportInvalid(error, input)

@@ -34,7 +34,13 @@ export function createInvokeHandler({
           if (result.result === 'found') return result.state
           throw queryFailure(result)
         }
-        return (await container.terminate(parseTerminateInput(event, mode), deadline())).outcome
+        const { outcome } = await container.terminate(parseTerminateInput(event, mode), deadline())
+        // The result is the outcome whatever EventBridge does: a failed put is logged, counted and alarmed.
+        await container.publish(
+          [{ outcome, from: { entryPoint: 'invoke' } }],
+          container.publishDeadline(context),
+        )
+        return outcome
       } catch (error) {
         if (error instanceof InvalidRequestError) observability.reportInvalid(error, event)
         throw error

@@ -41,7 +41,7 @@ export function createQueueHandler({
     .handler(async (event, context) => {
       const container = service()
       const deadline = container.deadline(context)
-      const settled = await settleAll(
+      const terminated = await settleAll(
         event.Records,
         container.config.queueConcurrency,
         async (record): Promise<Outcome> => {
@@ -55,14 +55,39 @@ export function createQueueHandler({
             const fields = error.issues.map((issue) => issue.path || 'body').join(', ')
             throw new RecordNotDoneError(`invalid input: ${fields}`)
           }
-          const { outcome } = await container.terminate(input, deadline)
-          if (!isDone(outcome)) throw new RecordNotDoneError(`outcome ${outcome.outcome}`)
-          return outcome
+          return (await container.terminate(input, deadline)).outcome
         },
       )
+      // One PutEvents call for the batch; a record is done only once its event is accepted.
+      const ended = terminated.flatMap((result, index) =>
+        result.status === 'fulfilled' ? [{ index, outcome: result.value }] : [],
+      )
+      const published = await container.publish(
+        ended.map(({ index, outcome }) => ({
+          outcome,
+          from: { entryPoint: 'queue', receiveCount: receiveCount(event.Records[index]!) },
+        })),
+        container.publishDeadline(context),
+      )
+      const settled: Array<PromiseSettledResult<Outcome>> = [...terminated]
+      ended.forEach(({ index, outcome }, at) => {
+        const event = published[at]!
+        if (!isDone(outcome)) settled[index] = notDone(`outcome ${outcome.outcome}`)
+        else if (event !== 'none' && !event.accepted)
+          settled[index] = notDone(`outcome event not accepted (${event.errorCode})`)
+      })
       // The middleware turns the settled results into {batchItemFailures}.
       return settled as unknown as SQSBatchResponse
     })
+}
+
+/** SQS's ApproximateReceiveCount: how many times the record was delivered, this time included. */
+function receiveCount(record: SQSRecord): number {
+  return Number(record.attributes.ApproximateReceiveCount)
+}
+
+function notDone(reason: string): PromiseRejectedResult {
+  return { status: 'rejected', reason: new RecordNotDoneError(reason) }
 }
 
 export const handler = createQueueHandler()

@@ -1,4 +1,4 @@
-import { maskCode } from '../runtime/observability.ts'
+import { maskCode } from '../runtime/mask.ts'
 import type { EventEntry } from './entries.ts'
 import type { EntryResult } from './publisher.ts'
 

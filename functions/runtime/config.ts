@@ -15,6 +15,8 @@ export interface Config {
   /** Kept back from Lambda's remaining time so the function can answer before it is killed. */
   deadlineMarginMs: number
   queueConcurrency: number
+  /** The EventBridge bus (name or ARN) for everything the service publishes; null: no outcome events. */
+  eventBus: string | null
 }
 
 export class ConfigError extends Error {
@@ -48,6 +50,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     attemptTimeoutMs: integer(env, 'WECHATPAY_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 1_000, 0, 60_000),
     queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 10, 1, 10),
+    eventBus: env.EVENT_BUS?.trim() || null,
   }
 }
 

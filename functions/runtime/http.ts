@@ -101,11 +101,19 @@ const BOM = '\ufeff'
  * JSON.parse would refuse it.
  */
 export function readBodyText(event: APIGatewayProxyEventV2, limitBytes: number): string {
+  const text = readRawBody(event, limitBytes)
+  return text.startsWith(BOM) ? text.slice(BOM.length) : text
+}
+
+/**
+ * The body's text exactly as the client sent it, decoded from base64 when API Gateway says so, and
+ * no longer than `limitBytes` bytes (PayloadTooLargeError): what a signature over the body covers.
+ */
+export function readRawBody(event: APIGatewayProxyEventV2, limitBytes: number): string {
   const raw = event.body ?? ''
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : undefined
   if ((bytes?.length ?? Buffer.byteLength(raw)) > limitBytes) throw new PayloadTooLargeError(limitBytes)
-  const text = bytes ? decodeUtf8(bytes) : raw
-  return text.startsWith(BOM) ? text.slice(BOM.length) : text
+  return bytes ? decodeUtf8(bytes) : raw
 }
 
 export function terminationResponse({ outcome, fault }: Termination): APIGatewayProxyStructuredResultV2 {

@@ -3,8 +3,14 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Outcome } from '../authorizations/outcome.ts'
 import type { QueryResult } from '../authorizations/query.ts'
 import type { InvalidRequestError } from '../authorizations/request.ts'
+import type { EventEntry } from '../events/entries.ts'
+import type { EntryResult } from '../events/publisher.ts'
+import { entrySummary } from '../events/summary.ts'
 import type { CredentialsError } from '../merchant/errors.ts'
 import { errorClass, type WechatPayError } from '../wechatpay/errors.ts'
+import { maskCode } from './mask.ts'
+
+export { maskCode }
 
 /**
  * Structured JSON logs and EMF metrics (Powertools), service `payscore-terminate`, namespace
@@ -22,27 +28,19 @@ export interface Observability {
   reportInvalid(error: InvalidRequestError, input: unknown): void
   /** Every WeChat Pay error the use cases meet; verification failures are what alarms watch. */
   observeWechatPayError(error: WechatPayError, during: 'terminate' | 'query'): void
+  /**
+   * One line and one `Notification` metric (dimension `result`) per notification; an unauthenticated
+   * one also counts as `NotificationVerificationFailures`, which an alarm watches.
+   */
+  reportNotification(result: NotificationResult, fields: Record<string, unknown>, latencyMs: number): void
+  /** An event EventBridge did not accept: one warning (named fields only, masked) and `OutcomeEventsFailed`. */
+  reportEventFailed(entry: EventEntry, result: EntryResult): void
   /** Once per failed read of the merchant secret. */
   observeSecretError(error: CredentialsError, facts: { version?: string; servingCached: boolean }): void
   /** A middy onError step: see unhandledErrors below. */
   unhandledErrors<Response>(respond?: Response): {
     onError(request: { error: unknown; response: Response | undefined }): Promise<void>
   }
-}
-
-/**
- * Authorization codes and openids identify a user's authorization: logs keep a quarter of each end,
- * at most 4 characters, enough to correlate with the caller's records and not enough to reuse.
- */
-export function maskCode(value: string): string
-export function maskCode(value: unknown): string | null
-export function maskCode(value: unknown): string | null {
-  if (value === null || value === undefined) return null
-  if (typeof value !== 'string') return '[not a string]'
-  const shown = Math.min(4, Math.floor(value.length / 4))
-  return shown === 0
-    ? '*'.repeat(value.length)
-    : `${value.slice(0, shown)}${'*'.repeat(value.length - 2 * shown)}${value.slice(-shown)}`
 }
 
 /** The identifying fields of an input or outcome as logs may hold them: personal ids masked. */
@@ -69,6 +67,14 @@ export interface ObservabilityOptions {
   console?: Console
 }
 
+export type NotificationResult =
+  | 'published'
+  | 'not_published'
+  | 'unauthenticated'
+  | 'malformed'
+  | 'too_large'
+  | 'secret_unusable'
+
 export function createObservability(options: ObservabilityOptions = {}): Observability {
   const writing = <T extends Logger | Metrics>(instance: T): T =>
     options.console ? Object.assign(instance, { console: options.console }) : instance
@@ -81,6 +87,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
    */
   const outcomeMetric = writing(metrics.singleMetric())
   const queryMetric = writing(metrics.singleMetric())
+  const notificationMetric = writing(metrics.singleMetric())
 
   return {
     logger,
@@ -144,6 +151,21 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       } else {
         logger.info('WeChat Pay call did not succeed', fields)
       }
+    },
+    reportNotification(result, fields, latencyMs) {
+      notificationMetric.addDimension('result', result)
+      notificationMetric.addMetric('Notification', MetricUnit.Count, 1)
+      if (result === 'unauthenticated')
+        metrics.addMetric('NotificationVerificationFailures', MetricUnit.Count, 1)
+      ;(result === 'published' ? logger.info : logger.warn).call(logger, 'notification finished', {
+        result,
+        ...fields,
+        latency_ms: Math.round(latencyMs),
+      })
+    },
+    reportEventFailed(entry, result) {
+      metrics.addMetric('OutcomeEventsFailed', MetricUnit.Count, 1)
+      logger.warn('event not accepted by EventBridge', entrySummary(entry, result))
     },
     observeSecretError(error, { version, servingCached }) {
       const fields = {

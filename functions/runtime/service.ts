@@ -1,8 +1,11 @@
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager'
+import type { Outcome } from '../authorizations/outcome.ts'
 import { type QueryResult, queryAuthorization } from '../authorizations/query.ts'
 import type { AuthorizationRef } from '../authorizations/reference.ts'
 import type { TerminateInput } from '../authorizations/request.ts'
 import { type Termination, terminateAuthorization } from '../authorizations/terminate.ts'
+import { type EntryPoint, outcomeEntry } from '../events/entries.ts'
+import { createPublisher, type EntryResult, type Publisher } from '../events/publisher.ts'
 import { type CredentialStore, createCredentialStore } from '../merchant/credentials.ts'
 import { createRotatingClient } from '../merchant/rotating-client.ts'
 import { createClient, type WechatPayClient } from '../wechatpay/client.ts'
@@ -18,6 +21,18 @@ export interface Service {
   deadline(context: { getRemainingTimeInMillis(): number }): number
   terminate(input: TerminateInput, deadline: number): Promise<Termination>
   query(ref: AuthorizationRef, deadline: number): Promise<QueryResult>
+  /**
+   * Puts one event per outcome that ends a termination (README, "Outcome events"), all in one
+   * PutEvents call (an SQS batch has at most 10 records). Per outcome: what EventBridge said, or
+   * `none` when no event was due (a retryable outcome, or no EVENT_BUS). Never throws; each failure
+   * is logged and counted (`OutcomeEventsFailed`).
+   */
+  publish(
+    outcomes: ReadonlyArray<{ outcome: Outcome; from: EntryPoint }>,
+    deadline: number,
+  ): Promise<Array<EntryResult | 'none'>>
+  /** The deadline for publishing: Lambda's remaining time less a little to answer in. */
+  publishDeadline(context: { getRemainingTimeInMillis(): number }): number
 }
 
 export interface ServiceDeps {
@@ -25,7 +40,11 @@ export interface ServiceDeps {
   fetch?: typeof fetch
   clock?: () => number
   observability?: Observability
+  publisher?: Publisher
 }
+
+/** Kept back from Lambda's remaining time when publishing, so that the function still answers. */
+export const PUBLISH_MARGIN_MS = 250
 
 /**
  * The container's Secrets Manager client, bounded: a Secrets Manager that hangs is a transient fault
@@ -70,9 +89,27 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
     observe: observability.observeWechatPayError,
   })
 
+  const publisher = deps.publisher ?? createPublisher({ clock })
+
   return {
     config,
     deadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - config.deadlineMarginMs,
+    publishDeadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - PUBLISH_MARGIN_MS,
+    async publish(outcomes, deadline) {
+      const { eventBus } = config
+      const entries = outcomes.map(({ outcome, from }) =>
+        eventBus === null ? undefined : outcomeEntry(outcome, from, eventBus),
+      )
+      const due = entries.filter((entry) => entry !== undefined)
+      const results = due.length === 0 ? [] : await publisher.publish(due, deadline)
+      let next = 0
+      return entries.map((entry) => {
+        if (!entry) return 'none'
+        const result = results[next++]!
+        if (!result.accepted) observability.reportEventFailed(entry, result)
+        return result
+      })
+    },
     async terminate(input, deadline) {
       const started = performance.now()
       const result = await terminateAuthorization(input, context(deadline))

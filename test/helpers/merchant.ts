@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { MerchantSecret } from '../../functions/merchant/secret.ts'
 import { generateRsaKeyPair, loadPlatformCertificate, type TestKeyPair } from './keys.ts'
 
@@ -11,6 +12,8 @@ export interface TestMerchant {
   wechatpayKeys: TestKeyPair
   secret: MerchantSecret
   secretString: string
+  /** The merchant's APIv3 key (32 characters), which WeChat's notifications are encrypted with. */
+  apiv3Key: string
 }
 
 export function createTestMerchant(
@@ -19,6 +22,7 @@ export function createTestMerchant(
   const mode = options.mode ?? 'public_key'
   const merchantKeys = generateRsaKeyPair()
   const wechatpayKeys = generateRsaKeyPair()
+  const apiv3Key = randomBytes(24).toString('base64url')
   const secret: MerchantSecret = {
     mchid: MCHID,
     merchant_serial_no: MERCHANT_SERIAL,
@@ -27,6 +31,7 @@ export function createTestMerchant(
       ? {}
       : { wechatpay_public_key_id: PUBLIC_KEY_ID, wechatpay_public_key: wechatpayKeys.publicPem }),
     ...(mode === 'public_key' ? {} : { platform_certificates: [loadPlatformCertificate().certificatePem] }),
+    apiv3_key: apiv3Key,
   }
-  return { merchantKeys, wechatpayKeys, secret, secretString: JSON.stringify(secret) }
+  return { merchantKeys, wechatpayKeys, secret, secretString: JSON.stringify(secret), apiv3Key }
 }

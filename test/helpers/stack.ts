@@ -1,10 +1,15 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { createPublisher } from '../../functions/events/publisher.ts'
 import { createHttpHandler } from '../../functions/http.ts'
 import { createInvokeHandler } from '../../functions/invoke.ts'
+import { createNotifyHandler } from '../../functions/notify.ts'
 import { createQueueHandler } from '../../functions/queue.ts'
 import { type Config, readConfig } from '../../functions/runtime/config.ts'
+import { createNotificationService } from '../../functions/runtime/notifications.ts'
 import { createObservability } from '../../functions/runtime/observability.ts'
 import { createService, type Service } from '../../functions/runtime/service.ts'
+import { type EventBridgeStandIn, startEventBridge } from '../../infra/local/eventbridge.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts'
 import {
   type SimulatorOptions,
@@ -16,6 +21,8 @@ import { createTestMerchant, MCHID, MERCHANT_SERIAL, PUBLIC_KEY_ID, type TestMer
 import { platform } from './wechatpay.ts'
 
 export const SECRET_ID = 'payscore-terminate/merchant'
+/** The bus every container publishes to unless its environment says otherwise (EVENT_BUS). */
+export const STACK_BUS = 'payscore-test-bus'
 
 /** One Lambda container: its own service (secret cache), its own logs, the real handlers over them. */
 export interface Container {
@@ -25,12 +32,15 @@ export interface Container {
   http: ReturnType<typeof createHttpHandler>
   queue: ReturnType<typeof createQueueHandler>
   invoke: ReturnType<typeof createInvokeHandler>
+  /** The notification function (its service built on first use, as on Lambda). */
+  notify: ReturnType<typeof createNotifyHandler>
 }
 
 export interface Stack {
   merchant: TestMerchant
   simulator: WechatPaySimulator
   secretsManager: SecretsManagerStandIn
+  eventBridge: EventBridgeStandIn
   /** The environment a function against these stand-ins reads, with `env` over it. */
   env(env?: Record<string, string>): Record<string, string>
   /** A fresh container configured from `env` (as the function would read it). */
@@ -53,6 +63,14 @@ export async function startStack(
   const secretsManager = await startSecretsManager({
     secrets: { [SECRET_ID]: options.secret ?? merchant.secretString },
   })
+  const eventBridge = await startEventBridge()
+  const events = new EventBridgeClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: eventBridge.url,
+    maxAttempts: 2,
+    requestHandler: { requestTimeout: 1_500, throwOnRequestTimeout: true },
+  })
   const client = new SecretsManagerClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -66,19 +84,23 @@ export async function startStack(
     WECHATPAY_BACKUP_URL: '',
     WECHATPAY_ATTEMPT_TIMEOUT_MS: '1000',
     DEADLINE_MARGIN_MS: '500',
+    EVENT_BUS: STACK_BUS,
     ...overrides,
   })
   return {
     merchant,
     simulator,
     secretsManager,
+    eventBridge,
     env,
     container(overrides = {}, { quiet = false } = {}) {
       const config = readConfig(env(overrides))
       const logs = captureConsole({ quiet })
       const observability = createObservability({ console: logs.console })
-      const service = createService(config, { secretsManager: client, observability })
+      const publisher = createPublisher({ client: events })
+      const service = createService(config, { secretsManager: client, observability, publisher })
       const deps = { service: () => service, observability }
+      let notifications: ReturnType<typeof createNotificationService> | undefined
       return {
         config,
         service,
@@ -86,12 +108,25 @@ export async function startStack(
         http: createHttpHandler(deps),
         queue: createQueueHandler(deps),
         invoke: createInvokeHandler(deps),
+        notify: createNotifyHandler({
+          notifications: () => {
+            notifications ??= createNotificationService(env(overrides), {
+              secretsManager: client,
+              publisher,
+              observability,
+            })
+            return notifications
+          },
+          observability,
+        }),
       }
     },
     close: async () => {
       client.destroy()
+      events.destroy()
       await simulator.close()
       await secretsManager.close()
+      await eventBridge.close()
     },
   }
 }

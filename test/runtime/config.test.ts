@@ -18,6 +18,7 @@ describe('readConfig', () => {
       attemptTimeoutMs: 5_000,
       deadlineMarginMs: 1_000,
       queueConcurrency: 10,
+      eventBus: null,
     })
   })
 
@@ -25,6 +26,11 @@ describe('readConfig', () => {
     assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', WECHATPAY_MODE: 'direct' }).mode, 'direct')
     assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', WECHATPAY_MODE: 'partner' }).mode, 'partner')
     assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', WECHATPAY_MODE: '' }).mode, 'partner')
+  })
+
+  it('reads EVENT_BUS: a bus name or ARN, none when unset or empty', () => {
+    assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', EVENT_BUS: 'payscore' }).eventBus, 'payscore')
+    assert.equal(readConfig({ MERCHANT_SECRET_ID: 's', EVENT_BUS: '' }).eventBus, null)
   })
 
   it('disables failover with an empty WECHATPAY_BACKUP_URL', () => {
