@@ -1,11 +1,12 @@
 /**
  * A queue record's body is the input JSON itself, or the EventBridge event that a rule targeting
- * SQS delivers, whose `detail` is the input.
+ * SQS delivers, whose `detail` is the input. Undefined when the body is not JSON.
  */
 export function readQueueInput(body: string): unknown {
   let message: unknown
   try {
-    message = JSON.parse(body)
+    // One leading byte order mark is ignored, as for HTTP bodies (functions/runtime/http.ts).
+    message = JSON.parse(body.startsWith('\ufeff') ? body.slice(1) : body)
   } catch {
     return undefined
   }

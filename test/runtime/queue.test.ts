@@ -9,6 +9,10 @@ describe('readQueueInput', () => {
   it('unwraps the detail of an EventBridge event', () =>
     assert.deepEqual(readQueueInput(eventBridgeEnvelope({ a: 1 })), { a: 1 }))
   it('returns undefined for text that is not JSON', () => assert.equal(readQueueInput('{x'), undefined))
+  it('ignores one leading byte order mark, as HTTP bodies do; not two', () => {
+    assert.deepEqual(readQueueInput('\ufeff{"a":1}'), { a: 1 })
+    assert.equal(readQueueInput('\ufeff\ufeff{"a":1}'), undefined)
+  })
   it('keeps an object that only looks partly like an envelope', () =>
     assert.deepEqual(readQueueInput('{"detail":{"a":1}}'), { detail: { a: 1 } }))
 })
