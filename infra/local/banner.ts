@@ -8,6 +8,8 @@ export interface BannerFacts {
   wechatpayUrl: string
   secretsManagerUrl: string
   secretId: string
+  eventBridgeUrl: string
+  eventBus: string
 }
 
 /** The fields a call needs besides its identification, in this mode. */
@@ -30,9 +32,10 @@ export function banner(sandbox: BannerFacts) {
 payscore-terminate sandbox is up, ${sandbox.mode} mode (Ctrl-C stops everything; WECHATPAY_MODE=${sandbox.mode === 'partner' ? 'direct' : 'partner'} npm start for the other)
 
   HTTP API              ${sandbox.httpUrl}/v1/authorizations...
-  Lambda invoke API     ${sandbox.lambdaUrl}   (functions payscore-terminate-local-{http,queue,invoke})
+  Lambda invoke API     ${sandbox.lambdaUrl}   (functions payscore-terminate-local-{http,queue,invoke,notify})
   WeChat Pay simulator  ${sandbox.wechatpayUrl}
   Secrets Manager       ${sandbox.secretsManagerUrl}   (secret ${sandbox.secretId}, dev keys made just now)
+  EventBridge           ${sandbox.eventBridgeUrl}   (bus ${sandbox.eventBus}: every event the functions put shows below as "eventbridge: ...")
 
 Terminate by authorization code (a new code gives 200 terminated; the same again 200 already_terminated):
 
@@ -49,6 +52,14 @@ Terminate by openid (the whole input in the body), then ask for its state, by op
 Send a queue event (an EventBridge cancellation inside an SQS record) to the queue function:
 
   npm run sandbox:event -- demo_queue_1
+
+Every termination that ends (not retryable) puts a "PayScore Authorization Termination" event.
+WeChat's notifications: the simulator sends one, signed and encrypted as WeChat does, to
+${sandbox.httpUrl}/v1/wechatpay/notifications (close: the user ended the authorization inside
+WeChat, which the simulator now shows UNAVAILABLE; open: the user authorized, AVAILABLE):
+
+  npm run sandbox:notify -- close demo_0001
+  npm run sandbox:notify -- open demo_0002
 
 Magic prefixes, on codes and openids alike (add any suffix for a fresh authorization, e.g. SIM_503_a1):
 ${magic}

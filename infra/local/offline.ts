@@ -17,6 +17,8 @@ export interface OfflineOptions {
   lambdaPort: number | string
   wechatpayUrl: string
   secretsManagerUrl: string
+  /** Where the functions put their events (AWS_ENDPOINT_URL_EVENTBRIDGE). */
+  eventBridgeUrl: string
   /** The functions' WECHATPAY_MODE (serverless param wechatpayMode). */
   mode: 'partner' | 'direct'
   /** Where serverless-offline's own output goes (the functions' logs). */
@@ -58,6 +60,7 @@ export function startOffline(options: OfflineOptions): Offline {
       env: {
         ...process.env,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsManagerUrl,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: options.eventBridgeUrl,
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'sandbox',
         AWS_SECRET_ACCESS_KEY: 'sandbox',

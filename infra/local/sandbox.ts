@@ -1,40 +1,53 @@
 /**
  * `npm start`: the whole service on loopback with no AWS account and no WeChat merchant. Starts a
  * Secrets Manager stand-in seeded with freshly generated dev keys, the WeChat Pay simulator trusting
- * those keys, and serverless-offline serving the real handlers. However it is stopped (Ctrl-C, a
- * closed terminal, a signal to npm alone, npm's death, even SIGKILL), nothing of it is left running.
+ * those keys (and able to send WeChat's notifications: sandbox-notify.ts), an EventBridge stand-in
+ * printing every event the functions put, and serverless-offline serving the real handlers. However
+ * it is stopped (Ctrl-C, a closed terminal, a signal to npm alone, npm's death, even SIGKILL),
+ * nothing of it is left running.
  */
 import type { ChildProcess } from 'node:child_process'
-import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { generateKeyPairSync, randomInt, randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { banner } from './banner.ts'
+import { type EventBridgeStandIn, startEventBridge } from './eventbridge.ts'
 import { startInvokeProxy } from './invoke-proxy.ts'
 import { startOffline } from './offline.ts'
+import { NOTIFY_CONTROL_ROUTE, notifyControl } from './sandbox-notify.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from './secrets-manager.ts'
 import { startWechatPaySimulator, type WechatPaySimulator } from './wechatpay-simulator.ts'
 
 /** `npm start`'s ports unless SANDBOX_PORTS says otherwise; tests pass free ports. */
-export const SANDBOX_PORTS = { http: 3000, lambda: 3002, wechatpay: 3010, secretsManager: 3020 }
+export const SANDBOX_PORTS = {
+  http: 3000,
+  lambda: 3002,
+  wechatpay: 3010,
+  secretsManager: 3020,
+  eventBridge: 3030,
+}
+/** `eventBridge` 0: any free port (only the functions talk to it, told its URL at start). */
 export type SandboxPorts = typeof SANDBOX_PORTS
 
 /**
- * `SANDBOX_PORTS=4000,4002,4010,4020 npm start` moves the sandbox off the fixed ports: the HTTP API,
- * the Lambda invoke API, the WeChat Pay simulator and the Secrets Manager stand-in, in that order.
+ * `SANDBOX_PORTS=4000,4002,4010,4020,4030 npm start` moves the sandbox off the fixed ports: the HTTP
+ * API, the Lambda invoke API, the WeChat Pay simulator, the Secrets Manager stand-in and the
+ * EventBridge stand-in, in that order. The fifth may be left out (the four-port form of before): the
+ * EventBridge stand-in then takes any free port.
  */
 export function sandboxPorts(value: string | undefined = process.env.SANDBOX_PORTS): SandboxPorts {
   if (value === undefined || value.trim() === '') return SANDBOX_PORTS
   const ports = value.split(',').map((part) => Number(part.trim()))
   const valid = ports.every((port) => Number.isInteger(port) && port > 0 && port < 65_536)
-  if (ports.length !== 4 || !valid || new Set(ports).size !== 4) {
+  if (ports.length < 4 || ports.length > 5 || !valid || new Set(ports).size !== ports.length) {
     throw new Error(
-      'SANDBOX_PORTS must be four different ports, for the HTTP API, the Lambda invoke API, the WeChat ' +
-        `Pay simulator and Secrets Manager (e.g. 4000,4002,4010,4020), got "${value}"`,
+      'SANDBOX_PORTS must be four or five different ports, for the HTTP API, the Lambda invoke API, the ' +
+        `WeChat Pay simulator, Secrets Manager and (optional) EventBridge (e.g. 4000,4002,4010,4020,4030), got "${value}"`,
     )
   }
-  const [http, lambda, wechatpay, secretsManager] = ports as [number, number, number, number]
-  return { http, lambda, wechatpay, secretsManager }
+  const [http, lambda, wechatpay, secretsManager, eventBridge = 0] = ports as [number, number, number, number]
+  return { http, lambda, wechatpay, secretsManager, eventBridge }
 }
 
 /** `WECHATPAY_MODE=direct npm start` runs the functions as a direct merchant; partner by default. */
@@ -45,9 +58,12 @@ export function sandboxMode(value: string | undefined = process.env.WECHATPAY_MO
 }
 
 export const SANDBOX_SECRET_ID = 'payscore-terminate/local'
+/** The bus the functions publish to (serverless.yml params.local.publishEventBusName). */
+export const SANDBOX_EVENT_BUS = 'payscore-local'
 const MCHID = '1900000100'
 const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'
 const PUBLIC_KEY_ID = 'PUB_KEY_ID_0119000001002025010100000000000001'
+const APIV3_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
 export interface Sandbox {
   mode: 'partner' | 'direct'
@@ -55,6 +71,8 @@ export interface Sandbox {
   lambdaUrl: string
   simulator: WechatPaySimulator
   secretsManager: SecretsManagerStandIn
+  /** Every event the functions put (`events`), each also printed to `onOutput`, masked. */
+  eventBridge: EventBridgeStandIn
   offline: ChildProcess
   stop(): Promise<void>
 }
@@ -63,7 +81,7 @@ export interface SandboxOptions {
   ports?: SandboxPorts
   /** The functions' WECHATPAY_MODE; the simulator serves both. Default partner. */
   mode?: 'partner' | 'direct'
-  /** Where serverless-offline's own output goes (the functions' logs). */
+  /** Where serverless-offline's own output (the functions' logs) and the printed events go. */
   onOutput?: (text: string) => void
   /** WeChat's slow answer for SIM_SLOW codes, longer than the client's 5 s attempt timeout. */
   slowDelayMs?: number
@@ -80,6 +98,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     merchant_private_key: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     wechatpay_public_key_id: PUBLIC_KEY_ID,
     wechatpay_public_key: wechatpay.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    // The merchant's APIv3 key (32 characters), which the notification function decrypts with.
+    apiv3_key: Array.from(
+      { length: 32 },
+      () => APIV3_KEY_ALPHABET[randomInt(APIV3_KEY_ALPHABET.length)],
+    ).join(''),
   }
   // Whatever started is stopped, in reverse order, should a later step fail.
   const closers: Array<() => Promise<void>> = []
@@ -92,8 +115,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       wechatpayPublicKey: { id: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
       port: ports.wechatpay,
       slowDelayMs: options.slowDelayMs ?? 10_000,
+      controlRoutes: {
+        [NOTIFY_CONTROL_ROUTE]: notifyControl({
+          url: `http://127.0.0.1:${ports.http}/v1/wechatpay/notifications`,
+          apiv3Key: secret.apiv3_key,
+          key: { serial: PUBLIC_KEY_ID, privateKey: wechatpay.privateKey },
+          mode,
+          mchid: MCHID,
+        }),
+      },
     })
     closers.push(() => simulator.close())
+    const eventBridge = await startEventBridge({
+      port: ports.eventBridge,
+      print: (line) => options.onOutput?.(`${line}\n`),
+    })
+    closers.push(() => eventBridge.close())
     const secretsManager = await startSecretsManager({
       port: ports.secretsManager,
       secrets: { [SANDBOX_SECRET_ID]: JSON.stringify(secret) },
@@ -110,6 +147,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       lambdaPort: lambdaSocket,
       wechatpayUrl: simulator.url,
       secretsManagerUrl: secretsManager.url,
+      eventBridgeUrl: eventBridge.url,
       mode,
       // Its own "listening on" line names the socket behind the proxy: show the proxy's URL instead.
       onOutput: (text) =>
@@ -123,6 +161,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       lambdaUrl: invokeProxy.url,
       simulator,
       secretsManager,
+      eventBridge,
       offline: offline.process,
       stop,
     }
@@ -162,7 +201,8 @@ if (import.meta.main) {
   sandbox = await startSandbox({ ports, mode, onOutput: (text) => process.stderr.write(text) }).catch(
     (error: unknown) => {
       console.error(`sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`)
-      console.error(`Are ports ${Object.values(ports).join(', ')} free? SANDBOX_PORTS can move them.`)
+      const taken = Object.values(ports).filter((port) => port !== 0)
+      console.error(`Are ports ${taken.join(', ')} free? SANDBOX_PORTS can move them.`)
       process.exit(1)
     },
   )
@@ -174,6 +214,8 @@ if (import.meta.main) {
       wechatpayUrl: sandbox.simulator.url,
       secretsManagerUrl: sandbox.secretsManager.url,
       secretId: SANDBOX_SECRET_ID,
+      eventBridgeUrl: sandbox.eventBridge.url,
+      eventBus: SANDBOX_EVENT_BUS,
     }),
   )
   sandbox.offline.once('exit', (code) => {

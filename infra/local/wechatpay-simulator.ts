@@ -74,6 +74,13 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
     } catch {
       return // the client went away mid-body: nothing to record or answer
     }
+    const control = options.controlRoutes?.[`${incoming.method} ${incoming.url.split('?')[0]}`]
+    if (control) {
+      const reply = await control(body.toString('utf8'), simulator).catch((error: unknown) =>
+        errorReply(500, 'SYSTEM_ERROR', `control route failure: ${String(error)}`),
+      )
+      return writeReply(response, reply, {})
+    }
     requests.push({
       ...incoming,
       headers: { ...request.headers },
@@ -115,7 +122,7 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
   const { address, port } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
 
-  return {
+  const simulator: WechatPaySimulator = {
     url: `http://${host}:${port}`,
     requests,
     inject: (rule) => faults.inject(rule),
@@ -147,4 +154,5 @@ export async function startWechatPaySimulator(options: SimulatorOptions): Promis
       })
     },
   }
+  return simulator
 }

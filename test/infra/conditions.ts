@@ -2,7 +2,8 @@
  * What CloudFormation makes of a template's Conditions for given Parameter values: every Fn::If
  * replaced by its chosen branch, AWS::NoValue removed, resources and outputs whose Condition is false
  * left out. Refs stay Refs: the tests check that values reach their users through the Parameter.
- * Covers the condition functions CloudFormation has (Fn::Equals, Not, And, Or, Condition).
+ * Covers the condition functions CloudFormation has (Fn::Equals, Not, And, Or, Condition), and the
+ * string functions Fn::Equals may apply to a value (Fn::Join, Fn::Split, Fn::Select).
  */
 type Obj = Record<string, unknown>
 
@@ -33,6 +34,21 @@ export function deployedWith<T extends { Resources: object }>(
   const scalar = (value: unknown): unknown => {
     if (isObj(value) && typeof value.Ref === 'string') return parameter(value.Ref)
     if (isObj(value) && 'Condition' in value) return condition(String(value.Condition))
+    if (isObj(value) && 'Fn::Join' in value) {
+      const [separator, items] = value['Fn::Join'] as [string, unknown[]]
+      return items.map((item) => String(scalar(item))).join(separator)
+    }
+    if (isObj(value) && 'Fn::Split' in value) {
+      const [separator, text] = value['Fn::Split'] as [string, unknown]
+      return String(scalar(text)).split(separator)
+    }
+    if (isObj(value) && 'Fn::Select' in value) {
+      const [index, from] = value['Fn::Select'] as [unknown, unknown]
+      const items = (Array.isArray(from) ? from.map(scalar) : scalar(from)) as unknown[]
+      // CloudFormation fails the stack on an index out of bounds.
+      if (!(Number(index) < items.length)) throw new Error(`Fn::Select index ${index} of ${items.length}`)
+      return items[Number(index)]
+    }
     if (isObj(value) || Array.isArray(value)) return holds(value)
     return value
   }

@@ -16,7 +16,7 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports
 }
 
-/** A sandbox's four ports, each free when picked. */
+/** A sandbox's five ports, each free when picked. */
 export async function freeSandboxPorts(): Promise<SandboxPorts> {
   return (await freeSandboxPortSets(1))[0]!
 }
@@ -26,15 +26,16 @@ export async function freeSandboxPorts(): Promise<SandboxPorts> {
  * port (a port just released can be the next one picked, before its sandbox has bound it).
  */
 export async function freeSandboxPortSets(count: number): Promise<SandboxPorts[]> {
-  const ports = await freePorts(4 * count)
+  const ports = await freePorts(5 * count)
   return Array.from({ length: count }, (_, index) => {
-    const [http, lambda, wechatpay, secretsManager] = ports.slice(4 * index, 4 * index + 4) as [
+    const [http, lambda, wechatpay, secretsManager, eventBridge] = ports.slice(5 * index, 5 * index + 5) as [
+      number,
       number,
       number,
       number,
       number,
     ]
-    return { http, lambda, wechatpay, secretsManager }
+    return { http, lambda, wechatpay, secretsManager, eventBridge }
   })
 }
 

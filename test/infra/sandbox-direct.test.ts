@@ -1,12 +1,13 @@
 /**
  * `WECHATPAY_MODE=direct npm start`: the same sandbox with the functions in direct-merchant mode,
- * over real HTTP and the Lambda invoke API. (test/infra/sandbox.test.ts covers partner mode.)
+ * over real HTTP and the Lambda invoke API, and WeChat's notifications as a direct merchant gets them. (test/infra/sandbox.test.ts covers partner mode.)
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { sandboxInput } from '../../infra/local/banner.ts'
 import { type Sandbox, sandboxMode, startSandbox } from '../../infra/local/sandbox.ts'
+import type { NotifyControlAnswer } from '../../infra/local/sandbox-notify.ts'
 import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { freeSandboxPorts } from './ports.ts'
 
@@ -86,5 +87,25 @@ describe('WECHATPAY_MODE=direct npm start', () => {
     const state = JSON.parse(Buffer.from(answer.Payload!).toString()) as Record<string, unknown>
     assert.equal(answer.FunctionError, undefined)
     assert.equal(state.authorization_state, 'AVAILABLE')
+  })
+
+  it("WeChat's close notification (sandbox:notify's control route) names no sub-merchant, and is published", async () => {
+    const code = `n_direct_${process.pid}`
+    const response = await fetch(`${sandbox.simulator.url}/_sandbox/notify`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'close', code }),
+    })
+    const sent = (await response.json()) as NotifyControlAnswer
+    assert.deepEqual([sent.status, sent.accepted], [204, true], sent.body)
+    const events = sandbox.eventBridge.events.filter(
+      (event) => (event.detail as { notification_id: string }).notification_id === sent.notification_id,
+    )
+    assert.deepEqual(
+      events.map((event) => event.detailType),
+      ['PayScore Authorization Closed'],
+    )
+    const detail = events[0]!.detail as Record<string, unknown>
+    assert.deepEqual([detail.authorization_code, detail.sub_mchid, detail.sub_appid], [code, null, null])
+    assert.equal(detail.service_id, base.service_id)
   })
 })

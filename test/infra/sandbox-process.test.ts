@@ -42,7 +42,8 @@ function processesOf(tag: string): Array<{ pid: number; command: string }> {
   return found
 }
 
-async function startNpm(chosen: SandboxPorts): Promise<Run> {
+/** `npm start` on `chosen`; `fourPorts`: SANDBOX_PORTS in the four-port form, without EventBridge's. */
+async function startNpm(chosen: SandboxPorts, fourPorts = false): Promise<Run> {
   const tag = randomUUID()
   started.add(tag)
   // Its own process group, as a terminal's foreground job is: the group is what Ctrl-C signals.
@@ -50,7 +51,13 @@ async function startNpm(chosen: SandboxPorts): Promise<Run> {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, [TAG]: tag, SANDBOX_PORTS: Object.values(chosen).join(',') },
+    env: {
+      ...process.env,
+      [TAG]: tag,
+      SANDBOX_PORTS: Object.values(chosen)
+        .slice(0, fourPorts ? 4 : 5)
+        .join(','),
+    },
   })
   let output = ''
   npm.stdout.on('data', (chunk: Buffer) => (output += chunk))
@@ -83,30 +90,45 @@ after(() => {
 })
 
 describe('SANDBOX_PORTS', () => {
-  it('moves the four ports, in the order HTTP, Lambda, simulator, Secrets Manager', () => {
+  it('moves the five ports, in the order HTTP, Lambda, simulator, Secrets Manager, EventBridge', () => {
     assert.deepEqual(sandboxPorts(undefined), {
       http: 3000,
       lambda: 3002,
       wechatpay: 3010,
       secretsManager: 3020,
+      eventBridge: 3030,
     })
+    assert.deepEqual(sandboxPorts('4000, 4002,4010,4020,4030'), {
+      http: 4000,
+      lambda: 4002,
+      wechatpay: 4010,
+      secretsManager: 4020,
+      eventBridge: 4030,
+    })
+  })
+
+  it('still takes the four ports of before: the EventBridge stand-in then takes any free port', () => {
     assert.deepEqual(sandboxPorts('4000, 4002,4010,4020'), {
       http: 4000,
       lambda: 4002,
       wechatpay: 4010,
       secretsManager: 4020,
+      eventBridge: 0,
     })
   })
 
-  it('refuses anything but four different ports, naming the variable', () => {
+  it('refuses anything but four or five different ports, naming the variable', () => {
     for (const value of [
       '4000,4002,4010',
       '4000,4002,4010,4010',
+      '4000,4002,4010,4020,4020',
+      '4000,4002,4010,4020,4030,4040',
       '4000,x,4010,4020',
+      '4000,4002,4010,4020,0',
       '0,1,2,3',
       '1,2,3,70000',
     ]) {
-      assert.throws(() => sandboxPorts(value), /^Error: SANDBOX_PORTS must be four different ports/)
+      assert.throws(() => sandboxPorts(value), /^Error: SANDBOX_PORTS must be four or five different ports/)
     }
   })
 })
@@ -147,7 +169,8 @@ describe('npm start stops cleanly however it is stopped', { concurrency: true, t
   }
 
   it('SIGKILL to the sandbox process (no handler runs): serverless-offline and esbuild go too', async (t) => {
-    const run = await startNpm(portSets[cases.length]!)
+    // Started with the four-port SANDBOX_PORTS of before, which still works.
+    const run = await startNpm(portSets[cases.length]!, true)
     const sandbox = processesOf(run.tag).find(({ command }) => command.endsWith('infra/local/sandbox.ts'))
     assert.ok(sandbox, 'the sandbox process is found')
     process.kill(sandbox.pid, 'SIGKILL')

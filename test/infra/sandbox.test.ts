@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { maskCode } from '../../functions/runtime/observability.ts'
 import { sandboxInput } from '../../infra/local/banner.ts'
-import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
+import type { RecordedEvent } from '../../infra/local/eventbridge.ts'
+import {
+  SANDBOX_EVENT_BUS,
+  type Sandbox,
+  type SandboxPorts,
+  startSandbox,
+} from '../../infra/local/sandbox.ts'
 import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
@@ -24,13 +31,15 @@ const groupAlive = (pid: number) => {
 const SLOW_DELAY_MS = 5_500
 
 let sandbox: Sandbox
+let ports: SandboxPorts
 let lambda: LambdaClient
-/** Everything serverless-offline printed: what `npm start` shows on the terminal. */
+/** Everything serverless-offline printed, and every event: what `npm start` shows on the terminal. */
 let output = ''
 
 before(async () => {
+  ports = await freeSandboxPorts()
   sandbox = await startSandbox({
-    ports: await freeSandboxPorts(),
+    ports,
     // Just past the functions' 5 s attempt timeout (npm start: 10 s), so that SIM_SLOW times out.
     slowDelayMs: SLOW_DELAY_MS,
     onOutput: (text) => (output += text),
@@ -45,6 +54,28 @@ after(async () => {
   lambda?.destroy()
   await sandbox?.stop()
 })
+
+/** The events the functions put that name this authorization code. */
+const eventsOf = (code: string): RecordedEvent[] =>
+  sandbox.eventBridge.events.filter(
+    (event) => (event.detail as { authorization_code?: unknown }).authorization_code === code,
+  )
+
+/** `npm run sandbox:notify -- ...args` against this sandbox, as a user runs it in another terminal. */
+function sandboxNotify(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', 'sandbox:notify', '--', ...args], {
+      env: { ...process.env, SANDBOX_PORTS: Object.values(ports).join(',') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
 
 async function post(code: string) {
   const response = await fetch(`${sandbox.httpUrl}/v1/authorizations/${code}/terminate`, {
@@ -106,6 +137,24 @@ describe('npm start: the sandbox stack over real HTTP', () => {
       batchItemFailures: Array<{ itemIdentifier: string }>
     }
     assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: event.Records[1]!.messageId }])
+    const [done, retryable] = event.Records.map(
+      (record) =>
+        (JSON.parse(record.body) as { detail: { authorization_code: string } }).detail.authorization_code,
+    )
+    // The done record's outcome is on the bus, with the queue's receive count; a retryable one puts none.
+    const [put, ...more] = eventsOf(done!)
+    assert.deepEqual(more, [])
+    assert.equal(put!.detailType, 'PayScore Authorization Termination')
+    const { outcome, entry_point, receive_count } = put!.detail as Record<string, unknown>
+    assert.deepEqual(
+      { outcome, entry_point, receive_count },
+      {
+        outcome: 'terminated',
+        entry_point: 'queue',
+        receive_count: 1,
+      },
+    )
+    assert.deepEqual(eventsOf(retryable!), [])
   })
 
   it('direct invocation: invalid input fails with errorType InvalidRequestError, as on AWS', async () => {
@@ -151,6 +200,101 @@ describe('npm start: the sandbox stack over real HTTP', () => {
     assert.equal(state.status, 200)
     assert.equal(((await state.json()) as { authorization_state: string }).authorization_state, 'UNAVAILABLE')
     assert.ok(!output.includes(openid), 'the openid is masked in what the sandbox prints')
+  })
+
+  it('a termination that ends puts exactly one outcome event on the sandbox bus, printed masked', async () => {
+    const code = `outcome_event_${Date.now()}`
+    const from = output.length
+    assert.equal((await post(code)).status, 200)
+    const [event, ...more] = eventsOf(code)
+    assert.deepEqual(more, [], 'one event')
+    assert.equal(event!.source, 'payscore-terminate')
+    assert.equal(event!.detailType, 'PayScore Authorization Termination')
+    assert.equal(event!.eventBusName, SANDBOX_EVENT_BUS, "serverless.yml's params.local.publishEventBusName")
+    assert.deepEqual(
+      [(event!.detail as Outcome).outcome, (event!.detail as { entry_point: string }).entry_point],
+      ['terminated', 'http'],
+    )
+    assert.match(output.slice(from), /eventbridge: PayScore Authorization Termination on payscore-local \{/)
+    assert.ok(!output.includes(code), 'the code is masked in the printed event')
+    // A termination that does not end (retryable) puts nothing.
+    const retryable = `SIM_503_event_${Date.now()}`
+    assert.equal((await post(retryable)).status, 503)
+    assert.deepEqual(eventsOf(retryable), [])
+  })
+
+  it("npm run sandbox:notify -- close: WeChat's notification, signed and encrypted, becomes one Closed event", async () => {
+    const code = `notify_${process.pid}_${Date.now() % 100_000}`
+    const from = output.length
+    const sent = await sandboxNotify('close', code)
+    assert.equal(sent.code, 0, sent.stderr)
+    assert.match(sent.stdout, /WeChat sent PAYSCORE\.USER_CLOSE_SERVICE \(notification [0-9a-f-]{36}\)/)
+    assert.match(sent.stdout, /the notification route answered 204 in \d+ ms: accepted/)
+    assert.ok(!sent.stdout.includes(code), 'sandbox:notify shows the code masked')
+    const known = sandbox.simulator.authorization(code)!
+    assert.equal(known.state, 'UNAVAILABLE', 'the user ended it inside WeChat')
+    const [event, ...more] = eventsOf(code)
+    assert.deepEqual(more, [], 'exactly one event')
+    assert.equal(event!.source, 'payscore-terminate')
+    assert.equal(event!.detailType, 'PayScore Authorization Closed')
+    const detail = event!.detail as Record<string, unknown>
+    assert.equal(detail.notification_id, /notification ([0-9a-f-]{36})/.exec(sent.stdout)![1])
+    assert.deepEqual(
+      {
+        event_type: detail.event_type,
+        mchid: detail.mchid,
+        sub_mchid: detail.sub_mchid,
+        service_id: detail.service_id,
+        appid: detail.appid,
+        openid: detail.openid,
+        user_service_status: detail.user_service_status,
+      },
+      {
+        event_type: 'PAYSCORE.USER_CLOSE_SERVICE',
+        mchid: '1900000100',
+        sub_mchid: sandboxInput('partner').sub_mchid,
+        service_id: sandboxInput('partner').service_id,
+        appid: known.appid,
+        openid: known.openid,
+        user_service_status: 'USER_CLOSE_SERVICE',
+      },
+    )
+    assert.match(String(detail.openorclose_time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/)
+    const printed = output.slice(from)
+    assert.match(printed, /eventbridge: PayScore Authorization Closed on payscore-local/)
+    assert.deepEqual(scanLines(printed.split('\n'), { codes: [code, known.openid] }), [])
+
+    // Terminated from inside WeChat: the service's own terminate now finds it already ended, and says so on the bus.
+    const terminate = await post(code)
+    assert.equal(terminate.json.outcome, 'already_terminated')
+    assert.deepEqual(
+      eventsOf(code).map((put) => [put.detailType, (put.detail as { outcome?: string }).outcome]),
+      [
+        ['PayScore Authorization Closed', undefined],
+        ['PayScore Authorization Termination', 'already_terminated'],
+      ],
+    )
+  })
+
+  it('npm run sandbox:notify -- open: an Opened event, the authorization AVAILABLE; bad arguments: usage', async () => {
+    const code = `SIM_TERMINATED_open_${Date.now() % 100_000}`
+    const sent = await sandboxNotify('open', code)
+    assert.equal(sent.code, 0, sent.stderr)
+    assert.equal(sandbox.simulator.state(code), 'AVAILABLE', 'the user authorized it')
+    assert.deepEqual(
+      eventsOf(code).map((put) => [
+        put.detailType,
+        (put.detail as { user_service_status: string }).user_service_status,
+      ]),
+      [['PayScore Authorization Opened', 'USER_OPEN_SERVICE']],
+    )
+    const usage = await sandboxNotify('shut', code)
+    assert.equal(usage.code, 2)
+    assert.match(usage.stderr, /usage: npm run sandbox:notify -- open\|close AUTHORIZATION_CODE/)
+    const refused = await sandboxNotify('close', 'not/a/code')
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /code must be 1\.\.32 characters/)
+    assert.deepEqual(eventsOf('not/a/code'), [])
   })
 
   it('stops everything: no process of the group is left', async () => {

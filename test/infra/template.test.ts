@@ -5,7 +5,8 @@
  * tests use), and reads what it wrote:
  *
  * - prod: the params `npm run package` passes (the merchant secret ARN only);
- * - prod + every optional param (KMS key, alarm topic, another maximum concurrency);
+ * - prod + every optional param (KMS key, alarm topic, another maximum concurrency, direct mode, a
+ *   publishing bus given by ARN, other notification throttling);
  * - local: the stage `npm start` runs offline, which must still resolve.
  *
  * Then asserts the resources and policies issue 4 asks for, that every value with a CloudFormation
@@ -23,6 +24,8 @@ import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
 import { ROUTES } from '../../functions/http.ts'
+import { NOTIFICATION_BUDGET_MS } from '../../functions/runtime/notifications.ts'
+import type { NotificationResult } from '../../functions/runtime/observability.ts'
 import { cfnLint, cfnLintInstalled, type Finding } from './cfn-lint.ts'
 import { deployedWith } from './conditions.ts'
 
@@ -30,9 +33,26 @@ const ROOT = new URL('../../', import.meta.url).pathname
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:payscore-terminate-prod-AbCdEf'
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab'
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:payscore-alarms'
-const FUNCTIONS = ['http', 'queue', 'invoke'] as const
-const LOGICAL = { http: 'HttpLambdaFunction', queue: 'QueueLambdaFunction', invoke: 'InvokeLambdaFunction' }
+const BUS_ARN = 'arn:aws:events:us-east-1:000000000000:event-bus/payscore-outcomes'
+/** WeChat's notifications (issue 10): public, to the notify function; every other route is AWS_IAM. */
+const NOTIFICATION_ROUTE = 'POST /v1/wechatpay/notifications'
+const FUNCTIONS = ['http', 'queue', 'invoke', 'notify'] as const
+const LOGICAL = {
+  http: 'HttpLambdaFunction',
+  queue: 'QueueLambdaFunction',
+  invoke: 'InvokeLambdaFunction',
+  notify: 'NotifyLambdaFunction',
+}
 const OUTCOMES = ['terminated', 'already_terminated', 'rejected', 'failed', 'retryable']
+/** Every NotificationResult (the `result` dimension of `Notification`): tsc fails if one is missing. */
+const NOTIFICATION_RESULTS = Object.keys({
+  published: true,
+  not_published: true,
+  unauthenticated: true,
+  malformed: true,
+  too_large: true,
+  secret_unusable: true,
+} satisfies Record<NotificationResult, true>)
 
 type Obj = Record<string, unknown>
 interface Resource {
@@ -121,6 +141,9 @@ before(async () => {
       alarmTopicArn: TOPIC_ARN,
       queueMaxConcurrency: '3',
       wechatpayMode: 'direct',
+      publishEventBusName: BUS_ARN,
+      notificationThrottleRateLimit: '5',
+      notificationThrottleBurstLimit: '7',
     }),
     packageStage('local', {}),
   ])
@@ -163,6 +186,10 @@ const ref = (id: string) => ({ Ref: id })
 /** An Fn::Sub placeholder, `${id}` or `${id.Attribute}`. */
 const sub = (name: string) => `\${${name}}`
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] })
+/** The ARN IAM gets for a bus given by name: built in the stack's partition, region and account. */
+const BUS_ARN_FROM_NAME = {
+  'Fn::Sub': `arn:${sub('AWS::Partition')}:events:${sub('AWS::Region')}:${sub('AWS::AccountId')}:event-bus/${sub('PublishEventBusName')}`,
+}
 
 /** A Ref to a template Parameter becomes its Default (what `serverless deploy` deploys with). */
 function resolveParameter(template: Template, value: unknown): unknown {
@@ -220,7 +247,7 @@ function actionsOf(statement: Statement): string[] {
 // Functions, environment, bundles
 
 describe('functions', () => {
-  it('are http, queue and invoke: Node 24 on arm64, ESM handlers, memory and timeouts set', () => {
+  it('are http, queue, invoke and notify: Node 24 on arm64, ESM handlers, memory and timeouts set', () => {
     const functions = ofType(prod.template, 'AWS::Lambda::Function')
     assert.deepEqual(functions.map(([id]) => id).sort(), Object.values(LOGICAL).sort())
     for (const name of FUNCTIONS) {
@@ -229,7 +256,8 @@ describe('functions', () => {
       assert.equal(properties.Handler, `functions/${name}.handler`)
       assert.equal(properties.Runtime, 'nodejs24.x')
       assert.deepEqual(properties.Architectures, ['arm64'])
-      assert.equal(properties.MemorySize, name === 'http' ? 1024 : 512)
+      // A caller waits on http and notify, cold starts included: more memory, more CPU.
+      assert.equal(properties.MemorySize, name === 'http' || name === 'notify' ? 1024 : 512)
       assert.deepEqual(
         properties.Role,
         getAtt(`${LOGICAL[name].replace(/LambdaFunction$/, '')}IamRoleLambdaExecution`, 'Arn'),
@@ -244,6 +272,11 @@ describe('functions', () => {
     )
     assert.equal(timeout('queue'), 60)
     assert.equal(timeout('invoke'), 30)
+    assert.equal(timeout('notify'), 6)
+    assert.ok(
+      (timeout('notify') as number) * 1000 > NOTIFICATION_BUDGET_MS,
+      'the notify function answers by its own budget (WeChat waits 5 s), never cut off by Lambda first',
+    )
   })
 
   it('get the environment functions/runtime/config.ts reads, from the stage params', () => {
@@ -258,6 +291,7 @@ describe('functions', () => {
           WECHATPAY_MODE: 'partner',
           WECHATPAY_BASE_URL: 'https://api.mch.weixin.qq.com',
           WECHATPAY_BACKUP_URL: 'https://api2.mch.weixin.qq.com',
+          EVENT_BUS: ref('PublishEventBusName'),
           POWERTOOLS_LOG_LEVEL: 'INFO',
           QUEUE_CONCURRENCY: undefined,
         },
@@ -278,6 +312,25 @@ describe('functions', () => {
         at(resource(packaged.template, LOGICAL[name]), 'Properties', 'Environment', 'Variables')
       assert.equal(at(variables(prod), 'WECHATPAY_MODE'), 'partner', `${name}: partner by default`)
       assert.equal(at(variables(full), 'WECHATPAY_MODE'), 'direct', `${name}: the param reaches it`)
+    }
+  })
+
+  it("get EVENT_BUS from the publishEventBusName param, by default the stage's eventBusName", () => {
+    for (const name of FUNCTIONS) {
+      const bus = (packaged: Packaged) =>
+        resolveParameter(
+          packaged.template,
+          at(
+            resource(packaged.template, LOGICAL[name]),
+            'Properties',
+            'Environment',
+            'Variables',
+            'EVENT_BUS',
+          ),
+        )
+      assert.equal(bus(prod), 'default', `${name}: the cancellation rule's bus by default`)
+      assert.equal(bus(full), BUS_ARN, `${name}: the param reaches it`)
+      assert.equal(bus(local), 'payscore-local', `${name}: outcome events on in the sandbox`)
     }
   })
 
@@ -305,6 +358,7 @@ describe('functions', () => {
       }
       assert.equal(environment.MERCHANT_SECRET_ID, 'payscore-terminate/local', name)
       assert.equal(environment.WECHATPAY_BASE_URL, 'http://127.0.0.1:3010', name)
+      assert.equal(environment.EVENT_BUS, 'payscore-local', name)
       for (const [variable, value] of Object.entries(environment)) {
         assert.equal(typeof value, 'string', `${name}: ${variable} is a string offline`)
       }
@@ -375,24 +429,77 @@ function zipEntries(zip: Buffer): { name: string; size: number }[] {
 // HTTP API
 
 describe('HTTP API', () => {
+  /** Each route of a template: its key, its authorization, and the function its integration calls. */
+  const routesOf = (template: Template) =>
+    ofType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
+      const target = at(route, 'Properties', 'Target', 'Fn::Join', 1) as unknown[]
+      assert.equal(target[0], 'integrations')
+      const integration = resource(template, String(at(target[1], 'Ref')))
+      assert.equal(at(integration, 'Properties', 'PayloadFormatVersion'), '2.0')
+      assert.equal(at(integration, 'Properties', 'IntegrationType'), 'AWS_PROXY')
+      return {
+        key: String(at(route, 'Properties', 'RouteKey')),
+        // CloudFormation's default when absent is NONE.
+        authorization: String(at(route, 'Properties', 'AuthorizationType') ?? 'NONE'),
+        function: at(integration, 'Properties', 'IntegrationUri'),
+      }
+    })
+
   it('routes exactly the routes functions/http.ts serves to http, each with AWS_IAM authorization', () => {
-    const routes = ofType(prod.template, 'AWS::ApiGatewayV2::Route')
-    assert.deepEqual(
-      routes.map(([, route]) => at(route, 'Properties', 'RouteKey')).sort(),
-      Object.keys(ROUTES).sort(),
-    )
-    for (const [, route] of routes) assert.equal(at(route, 'Properties', 'AuthorizationType'), 'AWS_IAM')
-    const integrations = ofType(prod.template, 'AWS::ApiGatewayV2::Integration')
-    assert.equal(integrations.length, 1, 'one integration: the http function')
-    const [, integration] = integrations[0]!
-    assert.deepEqual(at(integration, 'Properties', 'IntegrationUri'), getAtt('HttpLambdaFunction', 'Arn'))
-    assert.equal(at(integration, 'Properties', 'PayloadFormatVersion'), '2.0')
+    for (const { template } of [prod, full, local]) {
+      const routes = routesOf(template).filter((route) => route.key !== NOTIFICATION_ROUTE)
+      assert.deepEqual(routes.map((route) => route.key).sort(), Object.keys(ROUTES).sort())
+      for (const route of routes) {
+        assert.equal(route.authorization, 'AWS_IAM', route.key)
+        assert.deepEqual(route.function, getAtt('HttpLambdaFunction', 'Arn'), route.key)
+      }
+    }
   })
 
-  it('throttles every route of the stage', () => {
-    const settings = at(resource(prod.template, 'HttpApiStage'), 'Properties', 'DefaultRouteSettings')
+  it("routes WeChat's notifications to notify, the one route without AWS_IAM (WeChat signs them itself)", () => {
+    for (const { template } of [prod, full, local]) {
+      const routes = routesOf(template)
+      assert.deepEqual(
+        routes.filter((route) => route.authorization !== 'AWS_IAM'),
+        [{ key: NOTIFICATION_ROUTE, authorization: 'NONE', function: getAtt('NotifyLambdaFunction', 'Arn') }],
+      )
+      assert.equal(routes.length, Object.keys(ROUTES).length + 1, 'no other route')
+    }
+    assert.deepEqual(at(prod.template.Outputs, 'NotificationUrl', 'Value'), {
+      'Fn::Sub': `https://${sub('HttpApi')}.execute-api.${sub('AWS::Region')}.${sub('AWS::URLSuffix')}/v1/wechatpay/notifications`,
+    })
+  })
+
+  it('throttles every route of the stage, and the public notification route on its own, lower limits', () => {
+    const stage = resource(prod.template, 'HttpApiStage')
+    const settings = at(stage, 'Properties', 'DefaultRouteSettings')
     assert.equal(at(settings, 'ThrottlingRateLimit'), 20)
     assert.equal(at(settings, 'ThrottlingBurstLimit'), 40)
+    // RouteSettings is a Json property, written as given: a --param value is a string ("5").
+    const limits = (packaged: Packaged) =>
+      Object.entries(
+        at(
+          resource(packaged.template, 'HttpApiStage'),
+          'Properties',
+          'RouteSettings',
+          NOTIFICATION_ROUTE,
+        ) as Obj,
+      ).map(([name, value]) => [name, typeof value === 'boolean' ? value : Number(value)])
+    assert.deepEqual(limits(prod), [
+      ['DetailedMetricsEnabled', false],
+      ['ThrottlingRateLimit', 10],
+      ['ThrottlingBurstLimit', 20],
+    ])
+    assert.deepEqual(limits(full), [
+      ['DetailedMetricsEnabled', false],
+      ['ThrottlingRateLimit', 5],
+      ['ThrottlingBurstLimit', 7],
+    ])
+    // RouteSettings for a route the stage does not have yet fail the deploy: the stage waits for it.
+    const [routeId] = ofType(prod.template, 'AWS::ApiGatewayV2::Route').find(
+      ([, route]) => at(route, 'Properties', 'RouteKey') === NOTIFICATION_ROUTE,
+    )!
+    assert.ok(list(stage.DependsOn).includes(routeId), `the stage waits for ${routeId}`)
   })
 
   it('writes a JSON access log line per request to a log group with retention', () => {
@@ -462,7 +569,8 @@ describe('queue', () => {
 
   it('is fed by an EventBridge rule for the documented cancellation event', () => {
     const rule = resource(prod.template, 'CancellationRule').Properties!
-    assert.equal(rule.EventBusName, 'default')
+    assert.deepEqual(rule.EventBusName, ref('EventBusName'))
+    assert.equal(resolveParameter(prod.template, rule.EventBusName), 'default')
     assert.equal(rule.State, 'ENABLED')
     assert.deepEqual(rule.EventPattern, {
       source: ['com.example.payscore'],
@@ -648,15 +756,58 @@ describe('IAM', () => {
     }
   })
 
-  it('uses only Secrets Manager, logs, KMS (with its param) and SQS (queue only)', () => {
+  it('lets every function put events on the publishing bus alone, by name or by ARN, and none without one', () => {
+    const puts = (
+      template: Template,
+      name: (typeof FUNCTIONS)[number],
+      values: Record<string, string> = {},
+    ) =>
+      roleStatements(template, name, values).filter((s) =>
+        actionsOf(s).some((action) => action.startsWith('events:')),
+      )
+    const only = (statements: Statement[], resource: unknown, why: string) => {
+      assert.equal(statements.length, 1, why)
+      assert.deepEqual(actionsOf(statements[0]!), ['events:PutEvents'], why)
+      assert.deepEqual(statements[0]!.Resource, resource, why)
+    }
+    for (const name of FUNCTIONS) {
+      // As packaged: a name (prod: the default bus, local: the sandbox's) or an ARN (full).
+      only(puts(prod.template, name), BUS_ARN_FROM_NAME, `${name}: the default bus, by its ARN`)
+      only(puts(local.template, name), BUS_ARN_FROM_NAME, `${name}: the sandbox's bus`)
+      only(puts(full.template, name), ref('PublishEventBusName'), `${name}: the ARN as given`)
+      assert.equal(resolveParameter(full.template, puts(full.template, name)[0]!.Resource), BUS_ARN)
+      // Deployed by other means with other values, each variant follows its Parameter.
+      for (const { template } of PACKAGED()) {
+        for (const bus of ['default', 'payscore-outcomes', 'aws.partner/example.com/123/events', 'arn']) {
+          only(
+            puts(template, name, { PublishEventBusName: bus }),
+            BUS_ARN_FROM_NAME,
+            `${name}: ${bus} is a name`,
+          )
+        }
+        only(puts(template, name, { PublishEventBusName: BUS_ARN }), ref('PublishEventBusName'), name)
+        assert.deepEqual(
+          puts(template, name, { PublishEventBusName: '' }),
+          [],
+          `${name}: no bus, no statement`,
+        )
+      }
+    }
+  })
+
+  it('uses only Secrets Manager, logs, EventBridge, KMS (with its param) and SQS (queue only)', () => {
     const services = (template: Template, name: (typeof FUNCTIONS)[number]) =>
       [
         ...new Set(roleStatements(template, name).flatMap((s) => actionsOf(s).map((a) => a.split(':')[0]))),
       ].sort()
     for (const name of FUNCTIONS) {
       const sqs = name === 'queue' ? ['sqs'] : []
-      assert.deepEqual(services(prod.template, name), ['logs', 'secretsmanager', ...sqs], name)
-      assert.deepEqual(services(full.template, name), ['kms', 'logs', 'secretsmanager', ...sqs], name)
+      assert.deepEqual(services(prod.template, name), ['events', 'logs', 'secretsmanager', ...sqs], name)
+      assert.deepEqual(
+        services(full.template, name),
+        ['events', 'kms', 'logs', 'secretsmanager', ...sqs],
+        name,
+      )
     }
   })
 
@@ -713,6 +864,24 @@ function referencedNames(value: unknown, found = new Set<string>()): Set<string>
 }
 
 describe('Parameters', () => {
+  it('every function reads EVENT_BUS through the PublishEventBusName Parameter, as IAM does', () => {
+    for (const { template } of [prod, full, local]) {
+      for (const name of FUNCTIONS) {
+        assert.deepEqual(
+          at(resource(template, LOGICAL[name]), 'Properties', 'Environment', 'Variables', 'EVENT_BUS'),
+          ref('PublishEventBusName'),
+          `${name}: the code gets the Parameter, not a value fixed at package time`,
+        )
+        const puts = roleStatements(template, name).filter((s) => actionsOf(s).includes('events:PutEvents'))
+        assert.equal(puts.length, 1, name)
+        assert.ok(
+          referencedNames(puts[0]!.Resource).has('PublishEventBusName'),
+          `${name}: IAM grants the same Parameter`,
+        )
+      }
+    }
+  })
+
   it('every function reads MERCHANT_SECRET_ID through the MerchantSecretArn Parameter, as IAM does', () => {
     for (const { template } of [prod, full, local]) {
       for (const name of FUNCTIONS) {
@@ -748,15 +917,26 @@ describe('Parameters', () => {
   })
 
   it("no Parameter's value is copied into the template as a literal, which another value would not change", () => {
+    /**
+     * `value` in the template's JSON text as a value or a part of one (an ARN, a Sub string), not
+     * inside a longer name: `default` is copied in `"default"` or `event-bus/default`, not in the
+     * API stage name `$default`.
+     */
+    const copied = (text: string, value: string) => {
+      const escaped = JSON.stringify(value)
+        .slice(1, -1)
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      return new RegExp(`(?<![\\w$-])${escaped}(?![\\w-])`).test(text)
+    }
+    assert.ok(copied('{"EventBusName":"default"}', 'default'))
+    assert.ok(copied('"arn:aws:events:us-east-1:1:event-bus/default"', 'default'))
+    assert.ok(!copied('{"StageName":"$default"}', 'default'))
+    assert.ok(copied(JSON.stringify({ Resource: SECRET_ARN }), SECRET_ARN))
     for (const { template } of [prod, full]) {
       const rest = JSON.stringify([template.Resources, template.Conditions ?? {}, template.Outputs ?? {}])
       for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
         const value = String(parameter.Default ?? '')
-        if (value !== '')
-          assert.ok(
-            !rest.includes(JSON.stringify(value).slice(1, -1)),
-            `${name}'s value ${value} is a literal`,
-          )
+        if (value !== '') assert.ok(!copied(rest, value), `${name}'s value ${value} is a literal`)
       }
     }
   })
@@ -882,6 +1062,27 @@ describe('deploy guard (infra/plugins/require-params.cjs + Parameter AllowedPatt
     )
     assert.throws(() => guard('deploy', parameters('AlarmTopicArn', 'ops')), /AlarmTopicArn/)
   })
+
+  it('takes a bus by name or ARN (or none to publish to), and refuses anything else', () => {
+    const parameters = (name: string, value: string) => ({
+      ...prod.template.Parameters,
+      [name]: { ...prod.template.Parameters![name], Default: value },
+    })
+    for (const bus of ['default', 'payscore-outcomes', 'aws.partner/example.com/123/events', BUS_ARN]) {
+      assert.doesNotThrow(() => guard('deploy', parameters('PublishEventBusName', bus)), bus)
+      assert.doesNotThrow(() => guard('deploy', parameters('EventBusName', bus)), bus)
+    }
+    assert.doesNotThrow(() => guard('deploy', parameters('PublishEventBusName', '')), 'no outcome events')
+    assert.throws(() => guard('deploy', parameters('EventBusName', '')), /EventBusName is empty/)
+    for (const bus of [
+      'my bus',
+      'arn:aws:sns:us-east-1:000000000000:payscore',
+      'arn:aws:events:us-east-1:0:event-bus/x',
+    ]) {
+      assert.throws(() => guard('deploy', parameters('PublishEventBusName', bus)), /PublishEventBusName/, bus)
+      assert.throws(() => guard('deploy', parameters('EventBusName', bus)), /EventBusName/, bus)
+    }
+  })
 })
 
 // ---------------------------------------------------------------------------------------------------
@@ -907,7 +1108,7 @@ function alarms(template: Template): AlarmKey[] {
 }
 
 describe('alarms, dashboard and log groups', () => {
-  it('alarm on DLQ depth, function errors and throttles, verification failures and API 5xx', () => {
+  it('alarm on DLQ depth, function errors and throttles, verification failures, events and notifications, API 5xx', () => {
     const all = alarms(prod.template)
     const has = (namespace: string, metric: string, dimensions: Record<string, unknown>) =>
       assert.ok(
@@ -929,6 +1130,11 @@ describe('alarms, dashboard and log groups', () => {
     }
     has('PayscoreTerminate', 'VerificationFailures', { service: 'payscore-terminate' })
     has('PayscoreTerminate', 'UnhandledErrors', { service: 'payscore-terminate' })
+    // Events out and notifications in (issue 10).
+    has('PayscoreTerminate', 'OutcomeEventsFailed', { service: 'payscore-terminate' })
+    has('PayscoreTerminate', 'NotificationVerificationFailures', { service: 'payscore-terminate' })
+    has('PayscoreTerminate', 'Notification', { service: 'payscore-terminate', result: 'not_published' })
+    has('PayscoreTerminate', 'Notification', { service: 'payscore-terminate', result: 'secret_unusable' })
     has('AWS/ApiGateway', '5xx', { ApiId: ref('HttpApi') })
     const dlq = ofType(prod.template, 'AWS::CloudWatch::Alarm').find(
       ([, a]) => at(a, 'Properties', 'MetricName') === 'ApproximateNumberOfMessagesVisible',
@@ -965,15 +1171,25 @@ describe('alarms, dashboard and log groups', () => {
       )
     for (const outcome of OUTCOMES)
       shown('PayscoreTerminate', 'Outcome', 'service', 'payscore-terminate', 'outcome', outcome)
+    for (const result of NOTIFICATION_RESULTS)
+      shown('PayscoreTerminate', 'Notification', 'service', 'payscore-terminate', 'result', result)
+    shown('PayscoreTerminate', 'OutcomeEventsFailed', 'service', 'payscore-terminate')
+    shown('PayscoreTerminate', 'NotificationVerificationFailures', 'service', 'payscore-terminate')
+    for (const name of FUNCTIONS) {
+      for (const metric of ['Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'])
+        shown('AWS/Lambda', metric, 'FunctionName', sub(LOGICAL[name]))
+    }
     shown('PayscoreTerminate', 'WechatPayLatency', 'service', 'payscore-terminate')
     shown('PayscoreTerminate', 'Retries', 'service', 'payscore-terminate')
     shown('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', sub('TerminateQueue.QueueName'))
     shown('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', sub('TerminateDlq.QueueName'))
     shown('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', sub('TerminateQueue.QueueName'))
     const alarmWidget = dashboard.widgets.find((widget) => widget.type === 'alarm')
-    assert.equal(
-      (at(alarmWidget, 'properties', 'alarms') as unknown[]).length,
-      ofType(prod.template, 'AWS::CloudWatch::Alarm').length,
+    assert.deepEqual(
+      (at(alarmWidget, 'properties', 'alarms') as unknown[]).map(String).sort(),
+      ofType(prod.template, 'AWS::CloudWatch::Alarm')
+        .map(([id]) => sub(`${id}.Arn`))
+        .sort(),
       'every alarm on the dashboard',
     )
   })

@@ -28,7 +28,15 @@ export interface SimulatorOptions {
   slowDelayMs?: number
   /** the appid of authorizations first seen by their code (an openid's comes with it), default DEFAULT_APPID */
   appid?: string
+  /**
+   * Routes outside WeChat's API, by `METHOD /path` (e.g. `POST /_sandbox/notify`): the `npm start`
+   * sandbox's controls. Answered unsigned and not recorded in `requests`; none unless given.
+   */
+  controlRoutes?: Record<string, ControlRoute>
 }
+
+/** A control route: the request's body in, the answer out; `simulator` is the one serving it. */
+export type ControlRoute = (body: string, simulator: WechatPaySimulator) => Promise<Reply>
 
 export interface RecordedRequest {
   method: string
