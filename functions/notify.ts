@@ -14,6 +14,9 @@ import {
 import { MAX_NOTIFICATION_BYTES, NOTIFICATION_ANSWERS, notificationHeaders } from './runtime/notify-http.ts'
 import { defaultObservability, type NotificationResult, type Observability } from './runtime/observability.ts'
 
+/** The notification function's route on the HTTP API: public, WeChat's signature protects it. */
+export const NOTIFICATION_ROUTE = 'POST /v1/wechatpay/notifications'
+
 export interface NotifyDeps {
   notifications?: () => NotificationService
   observability?: Observability

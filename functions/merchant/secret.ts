@@ -25,7 +25,12 @@ export interface MerchantKeys {
   signer: Signer
   verifier: Verifier
   /** The APIv3 key as a secret KeyObject, which no log line can print; absent from the secret: undefined. */
-  apiv3Key: KeyObject | undefined
+  /**
+   * The APIv3 key that WeChat's notifications are encrypted with. Only the notification function
+   * needs it, so only it asks: a secret without one, or with one that is not 32 printable ASCII
+   * characters, is unusable there (SECRET_INVALID naming `apiv3_key`), never for the other functions.
+   */
+  apiv3Key(): KeyObject
 }
 
 /**
@@ -49,7 +54,6 @@ export function parseMerchantSecret(secretString: string, clock?: () => number):
   const publicKeyId = optionalString(secret, 'wechatpay_public_key_id')
   const publicKeyPem = optionalString(secret, 'wechatpay_public_key')
   const certificates = optionalCertificates(secret)
-  const apiv3KeyText = optionalString(secret, 'apiv3_key')
   if ((publicKeyId === undefined) !== (publicKeyPem === undefined)) {
     const missing = publicKeyId === undefined ? 'wechatpay_public_key_id' : 'wechatpay_public_key'
     throw invalid(missing, `${missing} is required when the other WeChat Pay public key field is set`)
@@ -75,8 +79,22 @@ export function parseMerchantSecret(secretString: string, clock?: () => number):
       ...(clock ? { clock } : {}),
     }),
   )
-  const apiv3Key = apiv3KeyText === undefined ? undefined : guard('apiv3_key', () => apiV3Key(apiv3KeyText))
-  return { signer, verifier, apiv3Key }
+  const apiv3Value = secret.apiv3_key
+  let apiv3Key: KeyObject | undefined
+  return {
+    signer,
+    verifier,
+    apiv3Key() {
+      if (apiv3Value === undefined || apiv3Value === null) {
+        throw invalid('apiv3_key', 'the merchant secret needs apiv3_key to decrypt notifications')
+      }
+      apiv3Key ??= guard('apiv3_key', () => {
+        if (typeof apiv3Value !== 'string') throw invalid('apiv3_key', 'apiv3_key must be a string')
+        return apiV3Key(apiv3Value)
+      })
+      return apiv3Key
+    },
+  }
 }
 
 function requiredString(secret: Record<string, unknown>, field: keyof MerchantSecret): string {

@@ -34,16 +34,7 @@ export interface ArrivedNotification {
  * unusable here (SECRET_INVALID naming the field), though the other functions accept it.
  */
 export function notificationKeys(keys: MerchantKeys): NotificationKeys {
-  if (!keys.apiv3Key) {
-    throw new CredentialsError(
-      'SECRET_INVALID',
-      'the merchant secret needs apiv3_key to decrypt notifications',
-      {
-        field: 'apiv3_key',
-      },
-    )
-  }
-  return { verifier: keys.verifier, apiv3Key: keys.apiv3Key }
+  return { verifier: keys.verifier, apiv3Key: keys.apiv3Key() }
 }
 
 /** Throws NotificationError UNVERIFIED (`reason`: the failed check, `cause`: the WechatPayError). */

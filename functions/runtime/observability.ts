@@ -155,6 +155,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     reportNotification(result, fields, latencyMs) {
       notificationMetric.addDimension('result', result)
       notificationMetric.addMetric('Notification', MetricUnit.Count, 1)
+      metrics.addMetric('NotificationLatency', MetricUnit.Milliseconds, latencyMs)
       if (result === 'unauthenticated')
         metrics.addMetric('NotificationVerificationFailures', MetricUnit.Count, 1)
       ;(result === 'published' ? logger.info : logger.warn).call(logger, 'notification finished', {

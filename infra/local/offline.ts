@@ -87,10 +87,17 @@ export function startOffline(options: OfflineOptions): Offline {
  * the authorization codes and openids in paths are masked as the service masks them in its own logs.
  * Route templates (`{authorization_code}`) are left as they are.
  */
-const ID_IN_PATH = /(\/(?:authorizations|authorization-code|openid)\/)(?!\{)([^/\s?#]+)/g
+// The segment after these names an authorization, except the route's own words (`/authorizations/terminate`).
+const ID_IN_PATH =
+  /(\/(?:authorizations|authorization-code|openid)\/)(?!\{)(?!terminate(?:[\s?#]|$))([^/\s?#]+)/g
+
+/** And in a query string: `?openid=...`, `&sub_openid=...`, `&authorization_code=...`. */
+const ID_IN_QUERY = /([?&](?:authorization_code|openid|sub_openid)=)([^&\s#]+)/g
 
 export function maskIdsInPaths(line: string): string {
-  return line.replace(ID_IN_PATH, (_, before: string, id: string) => `${before}${maskCode(id)}`)
+  return line
+    .replace(ID_IN_PATH, (_, before: string, id: string) => `${before}${maskCode(id)}`)
+    .replace(ID_IN_QUERY, (_, before: string, id: string) => `${before}${maskCode(decodeURIComponent(id))}`)
 }
 
 /** Whole lines, masked, from a stream that may cut a line anywhere. */

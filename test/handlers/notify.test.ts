@@ -148,6 +148,14 @@ describe('notifications in: a genuine one becomes exactly one event', () => {
       assert.ok(!logged.includes(secret), 'a secret or an unmasked id reached the log')
     }
     assert.ok(lines.some((line) => line.message === 'notification finished' && line.result === 'published'))
+    assert.ok(
+      lines.some((line) => typeof line.NotificationLatency === 'number'),
+      'its latency is a metric',
+    )
+    assert.ok(
+      !lines.some((line) => line.message === 'No application metrics to publish'),
+      'no empty-metrics warning',
+    )
   })
 })
 

@@ -21,8 +21,19 @@ describe("serverless-offline's request lines, as the sandbox prints them", () =>
     )
   })
 
-  it('leave route templates and other paths alone', () => {
+  it('mask ids in query strings too', () => {
+    assert.equal(
+      maskIdsInPaths(
+        'GET /v1/authorizations?service_id=500001&openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o&appid=wx1',
+      ),
+      'GET /v1/authorizations?service_id=500001&openid=oUpF********************eS6o&appid=wx1',
+    )
+  })
+
+  it('leave route templates, the route words and other paths alone', () => {
     for (const line of [
+      'POST /v1/authorizations/terminate (λ: http)',
+      'POST | http://127.0.0.1:3000/v1/authorizations/terminate',
       'POST | http://127.0.0.1:3000/v1/authorizations/{authorization_code}/terminate',
       'POST | http://127.0.0.1:3000/2015-03-31/functions/http/invocations',
       'Server ready: http://127.0.0.1:3000 🚀',

@@ -24,6 +24,7 @@ import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
 import { ROUTES } from '../../functions/http.ts'
+import { NOTIFICATION_ROUTE } from '../../functions/notify.ts'
 import { NOTIFICATION_BUDGET_MS } from '../../functions/runtime/notifications.ts'
 import type { NotificationResult } from '../../functions/runtime/observability.ts'
 import { cfnLint, cfnLintInstalled, type Finding } from './cfn-lint.ts'
@@ -35,7 +36,6 @@ const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-5
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:payscore-alarms'
 const BUS_ARN = 'arn:aws:events:us-east-1:000000000000:event-bus/payscore-outcomes'
 /** WeChat's notifications (issue 10): public, to the notify function; every other route is AWS_IAM. */
-const NOTIFICATION_ROUTE = 'POST /v1/wechatpay/notifications'
 const FUNCTIONS = ['http', 'queue', 'invoke', 'notify'] as const
 const LOGICAL = {
   http: 'HttpLambdaFunction',

@@ -111,16 +111,24 @@ describe('parseMerchantSecret', () => {
       readFileSync(new URL('../fixtures/aes-256-gcm-notification.json', import.meta.url), 'utf8'),
     ) as { apiv3_key: string; ciphertext: string; nonce: string; associated_data: string; plaintext: string }
 
-    it('is optional: without it the other keys still parse', () => {
+    it('is optional: without it the other keys still parse; asked for, its absence names the field', () => {
       const { apiv3_key: _, ...withoutKey } = secret
-      assert.equal(parseMerchantSecret(JSON.stringify(withoutKey)).apiv3Key, undefined)
-      assert.equal(parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: null })).apiv3Key, undefined)
+      for (const keys of [
+        parseMerchantSecret(JSON.stringify(withoutKey)),
+        parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: null })),
+      ]) {
+        assert.ok(keys.signer)
+        assert.throws(() => keys.apiv3Key(), {
+          name: 'CredentialsError',
+          code: 'SECRET_INVALID',
+          field: 'apiv3_key',
+        })
+      }
     })
 
     it('becomes a key that decrypts what WeChat encrypted with it, and that nothing prints', () => {
       const keys = parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: vector.apiv3_key }))
-      assert.ok(keys.apiv3Key)
-      assert.equal(decryptResource(keys.apiv3Key, vector).toString(), vector.plaintext)
+      assert.equal(decryptResource(keys.apiv3Key(), vector).toString(), vector.plaintext)
       const printed = `${inspect(keys, { depth: 10 })} ${JSON.stringify(keys)}`
       assert.ok(!printed.includes(vector.apiv3_key))
       assert.ok(!printed.includes(Buffer.from(vector.apiv3_key).toString('base64')))
@@ -135,9 +143,11 @@ describe('parseMerchantSecret', () => {
       ['an empty string', ''],
       ['a number', 42],
     ] as const) {
-      it(`refuses ${label}, naming the field and never the value`, () => {
+      it(`refuses ${label} when asked for, naming the field and never the value; the other keys still parse`, () => {
+        const keys = parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: value }))
+        assert.ok(keys.signer && keys.verifier, 'a function that never decrypts is not stopped by it')
         assert.throws(
-          () => parseMerchantSecret(JSON.stringify({ ...secret, apiv3_key: value })),
+          () => keys.apiv3Key(),
           (error: unknown) => {
             assert.ok(error instanceof CredentialsError)
             assert.equal(error.code, 'SECRET_INVALID')
