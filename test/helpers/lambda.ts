@@ -58,6 +58,31 @@ export function httpEvent(
   }
 }
 
+/** API Gateway HTTP API payload 2.0 for any route of functions/http.ts, as API Gateway builds it. */
+export function routeEvent(
+  routeKey: string,
+  options: { path?: Record<string, string>; body?: unknown; query?: string } = {},
+): APIGatewayProxyEventV2 {
+  const [method, template] = routeKey.split(' ') as [string, string]
+  const rawPath = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(options.path?.[name] ?? ''),
+  )
+  const event = httpEvent(undefined, options.body ?? {})
+  return {
+    ...event,
+    routeKey,
+    rawPath,
+    rawQueryString: options.query ?? '',
+    requestContext: {
+      ...event.requestContext,
+      routeKey,
+      http: { ...event.requestContext.http, method, path: rawPath },
+    },
+    ...(options.path ? { pathParameters: options.path } : {}),
+    ...(method === 'GET' ? { body: undefined, isBase64Encoded: false } : {}),
+  }
+}
+
 export function sqsRecord(body: string, receiveCount = 1): SQSRecord {
   return {
     messageId: randomUUID(),
