@@ -1,50 +1,10 @@
 import assert from 'node:assert/strict'
-import type { RecordedRequest, WechatPaySimulator } from '../../infra/local/wechatpay-simulator.ts'
-import { type Identification, identificationOf, type Mode, wechatFields } from './oracle.ts'
+import type { WechatPaySimulator } from '../../infra/local/wechatpay-simulator.ts'
+import { readSent, type SentRequest } from '../helpers/wechatpay-requests.ts'
+import { identificationOf, type Mode, wechatFields } from './oracle.ts'
 
-/** One request WeChat Pay received, read independently of the simulator's route table. */
-export interface Sent {
-  mode: Mode
-  endpoint: 'terminate' | 'query'
-  /** How the request names the authorization, and the name (percent-decoded). */
-  by: Identification
-  name: string
-  appid: string | undefined
-  sub_appid: string | undefined
-  /** The JSON body (terminate) or the query string's fields (query). */
-  fields: Record<string, unknown>
-}
-
-const PATH = /^\/v3\/payscore(\/partner)?\/permissions\/(.+)$/
-const BY_CODE = /^authorization-code\/([^/]+?)(\/terminate)?$/
-const BY_OPENID_IN_PATH = /^openid\/([^/]+?)(\/terminate)?$/
-
-/** What one request names, from issue 9's table of WeChat requests; fails on any other request. */
-export function readSent(request: RecordedRequest): Sent {
-  const [path = '', query = ''] = request.url.split('?')
-  const match = PATH.exec(path)
-  assert.ok(match, `unexpected request ${request.method} ${request.url}`)
-  const mode: Mode = match[1] ? 'partner' : 'direct'
-  const endpoint = request.method === 'POST' ? 'terminate' : 'query'
-  const fields: Record<string, unknown> =
-    endpoint === 'terminate' ? JSON.parse(request.body) : Object.fromEntries(new URLSearchParams(query))
-  const rest = match[2]!
-  const apps = {
-    appid: fields.appid as string | undefined,
-    sub_appid: fields.sub_appid as string | undefined,
-  }
-  const inPath = BY_CODE.exec(rest) ?? (mode === 'direct' ? BY_OPENID_IN_PATH.exec(rest) : null)
-  if (inPath) {
-    assert.equal(Boolean(inPath[2]), endpoint === 'terminate', `${request.method} ${path}`)
-    const by = rest.startsWith('openid/') ? 'openid' : 'authorization_code'
-    return { mode, endpoint, by, name: decodeURIComponent(inPath[1]!), ...apps, fields }
-  }
-  assert.equal(rest, endpoint === 'terminate' ? 'terminate' : 'search', `${request.method} ${path}`)
-  assert.equal(mode, 'partner', `${request.method} ${path}`)
-  const by = typeof fields.openid === 'string' ? 'openid' : 'sub_openid'
-  assert.equal(typeof fields[by], 'string', `${request.method} ${path} names no user`)
-  return { mode, endpoint, by, name: fields[by] as string, ...apps, fields }
-}
+/** One request WeChat Pay received, as the fuzz reads it. */
+export type Sent = SentRequest
 
 /** The requests the simulator received after index `since`. */
 export function sentSince(simulator: WechatPaySimulator, since: number): Sent[] {
