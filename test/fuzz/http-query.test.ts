@@ -69,6 +69,30 @@ function oracle({ mode, route, code, query }: QueryRouteCase) {
   return { input, bad: badFields(input, mode, 'query') }
 }
 
+/**
+ * Cases that must always run: a valid query with one unknown parameter named like a property every
+ * JavaScript object has, given once (ignored, as unknown fields are), and `__proto__` given twice
+ * (refused, as any parameter given twice is: a fix that only asks Object.hasOwn misses that one).
+ */
+const EXAMPLES: QueryRouteCase[] = [
+  [['constructor', 'x']],
+  [['__proto__', 'x']],
+  [['toString', 'x']],
+  [['hasOwnProperty', 'x']],
+  [
+    ['__proto__', 'a'],
+    ['__proto__', 'b'],
+  ],
+].map((extra, index) => ({
+  mode: 'partner',
+  route: 'code',
+  code: `proto_example_${process.pid}_${index}`,
+  query: {
+    pairs: [['service_id', '500001'], ['sub_mchid', '1900000109'], ...(extra as Array<[string, string]>)],
+    encoding: 'component',
+  },
+}))
+
 const RESULT_BY_STATUS = Object.fromEntries(
   Object.entries(STATUS_BY_QUERY_RESULT).map(([result, status]) => [status, result as QueryResultKind]),
 )
@@ -180,7 +204,7 @@ describe('HTTP query routes, fuzzed, partner and direct mode', () => {
         assert.equal(json.error?.code, codes[result])
         if (status === 503) assert.equal(response.headers?.['retry-after'], String(RETRY_AFTER_SECONDS))
       }),
-      { seed: 0x5e14, numRuns: fuzzRuns(300) },
+      { seed: 0x5e14, numRuns: fuzzRuns(300), examples: EXAMPLES.map((example) => [example]) },
     )
     fuzz.unhandled.assertNone()
     assert.ok(counts.valid > counts.runs / 10, `too few valid queries: ${JSON.stringify(counts)}`)
