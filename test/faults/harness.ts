@@ -1,16 +1,23 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import type { OutcomeKind } from '../../functions/authorizations/outcome.ts'
-import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import type { OutcomeKind, QueryResultKind } from '../../functions/authorizations/outcome.ts'
+import { STATUS_BY_QUERY_RESULT } from '../../functions/runtime/http.ts'
+import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
+import { httpEvent, lambdaContext, routeEvent } from '../helpers/lambda.ts'
 import { type Container, freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
+import { readSent } from '../helpers/wechatpay-requests.ts'
 
 /** What one HTTP call under a fault came to. */
 export interface Observation {
   status: number
-  /** From the body, or for a 500 (no detail in the body) from the `termination finished` log line. */
-  outcome: OutcomeKind | undefined
+  /**
+   * Terminate: the outcome, from the body, or for a 500 (no detail in the body) from the
+   * `termination finished` log line. Query: the result its status stands for.
+   */
+  outcome: OutcomeKind | QueryResultKind | undefined
   attempts: number | undefined
   body: Record<string, unknown>
-  /** Requests WeChat Pay (the simulator) received for this code. */
+  headers: Record<string, unknown>
+  /** Requests WeChat Pay (the simulator) received naming the call's authorization, as it named it. */
   terminate: number
   query: number
   /** The function's log lines for this invocation (by its request id). */
@@ -18,67 +25,140 @@ export interface Observation {
   elapsedMs: number
 }
 
+/**
+ * One HTTP call: terminate (POST) or query (GET) an authorization named by its code (in the path)
+ * or by a user's openid / sub_openid (in the body or the query string), in partner or direct mode.
+ */
+export interface Call {
+  operation?: 'terminate' | 'query'
+  mode?: 'partner' | 'direct'
+  by?: 'authorization_code' | 'openid' | 'sub_openid'
+  name: string
+  /** With an openid or sub_openid: default the simulator's appid. Beside a code: sent as given. */
+  appid?: string
+  /** Required with a sub_openid (default SUB_APPID). */
+  sub_appid?: string
+  remainingMs?: number
+}
+
+export const SUB_APPID = 'wx5678efh567hg6786'
+
 export interface Harness {
   stack: Stack
   /** A code nobody used, behind a sandbox magic prefix if given. */
   code(prefix?: string): string
-  /** Every code handed out, for the leak scan. */
+  /** An openid (or sub_openid) nobody used, behind a sandbox magic prefix if given. */
+  openid(prefix?: string): string
+  /** Every code and openid handed out, for the leak scan. */
   readonly codes: ReadonlySet<string>
-  /** POST /v1/authorizations/{code}/terminate through the real handler. */
+  readonly openids: ReadonlySet<string>
+  /** POST /v1/authorizations/{code}/terminate through the real handler (partner mode). */
   post(code: string, options?: { remainingMs?: number }): Promise<Observation>
+  /** Any route, either mode, through the real handler. */
+  call(call: Call): Promise<Observation>
   /** GetSecretValue calls so far. */
   secretReads(): number
-  /** The container's log lines so far. */
+  /** The containers' log lines so far. */
   logLines(): string[]
   close(): Promise<void>
 }
 
+/**
+ * A query's result, read from its status (the query answer has no `outcome` field). Not from the
+ * `query finished` log line: rows run at the same time in one container, whose logger carries the
+ * request id of whichever invocation started last.
+ */
+const RESULT_BY_STATUS: Record<number, QueryResultKind> = Object.fromEntries(
+  Object.entries(STATUS_BY_QUERY_RESULT).map(([result, status]) => [status, result as QueryResultKind]),
+)
+
 type HttpHandler = (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
 
-/** The stand-ins plus the real HTTP handler of one Lambda container configured with `env`. */
+/** The route, and the event API Gateway builds for it, that `call` makes. */
+function eventOf({ operation = 'terminate', mode = 'partner', by = 'authorization_code', ...call }: Call) {
+  const fields: Record<string, string | undefined> = {
+    service_id: VALID.service_id,
+    ...(mode === 'partner' ? { sub_mchid: VALID.sub_mchid } : {}),
+    ...(by === 'authorization_code' ? {} : { [by]: call.name, appid: call.appid ?? DEFAULT_APPID }),
+    ...(by === 'authorization_code' && call.appid ? { appid: call.appid } : {}),
+    ...(call.sub_appid || by === 'sub_openid' ? { sub_appid: call.sub_appid ?? SUB_APPID } : {}),
+  }
+  const path = by === 'authorization_code' ? { authorization_code: call.name } : undefined
+  if (operation === 'query') {
+    const query = new URLSearchParams(fields as Record<string, string>).toString()
+    const route = path ? 'GET /v1/authorizations/{authorization_code}' : 'GET /v1/authorizations'
+    return routeEvent(route, { query, ...(path ? { path } : {}) })
+  }
+  const body = { ...fields, reason: VALID.reason }
+  return path ? httpEvent(call.name, body) : routeEvent('POST /v1/authorizations/terminate', { body })
+}
+
+/**
+ * The stand-ins plus the real HTTP handlers of two Lambda containers configured with `env`: one in
+ * partner mode (the default) and one in direct mode.
+ */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const stack = await startStack()
-  const container: Container = stack.container(env)
-  const handler = container.http as unknown as HttpHandler
-  const requestsFor = (code: string, method: string) =>
-    stack.simulator.requests.filter(
-      (request) =>
-        request.method === method &&
-        decodeURIComponent(request.url.split('?')[0]!.split('/authorization-code/')[1] ?? '').replace(
-          /\/terminate$/,
-          '',
-        ) === code,
-    ).length
+  const containers: Record<'partner' | 'direct', Container> = {
+    partner: stack.container({ ...env }),
+    direct: stack.container({ ...env, WECHATPAY_MODE: 'direct' }),
+  }
+  const requestsFor = (call: Call, endpoint: 'terminate' | 'query') =>
+    stack.simulator.requests
+      .map(readSent)
+      .filter(
+        (sent) =>
+          sent.endpoint === endpoint &&
+          sent.name === call.name &&
+          sent.by === (call.by ?? 'authorization_code'),
+      ).length
 
   const codes = new Set<string>()
+  const openids = new Set<string>()
+  async function call(request: Call): Promise<Observation> {
+    const container = containers[request.mode ?? 'partner']
+    const context = lambdaContext(request.remainingMs ?? 15_000)
+    const started = performance.now()
+    const handler = container.http as unknown as HttpHandler
+    const response = await handler(eventOf(request) as APIGatewayProxyEventV2, context)
+    const elapsedMs = performance.now() - started
+    const logs = container.logs.of(context.awsRequestId)
+    const body = JSON.parse(String(response.body)) as Record<string, unknown>
+    const finished = logs.find((line) => line.message === 'termination finished')
+    const status = Number(response.statusCode)
+    return {
+      status,
+      outcome: (body.outcome ??
+        (request.operation === 'query'
+          ? RESULT_BY_STATUS[status]
+          : finished?.outcome)) as Observation['outcome'],
+      attempts: (body.attempts ?? finished?.attempts) as number | undefined,
+      body,
+      headers: response.headers ?? {},
+      terminate: requestsFor(request, 'terminate'),
+      query: requestsFor(request, 'query'),
+      logs,
+      elapsedMs,
+    }
+  }
   return {
     stack,
     codes,
-    logLines: container.logs.text,
+    openids,
+    logLines: () => [...containers.partner.logs.text(), ...containers.direct.logs.text()],
     code(prefix = 'fault') {
       const code = freshCode(prefix)
       codes.add(code)
       return code
     },
-    async post(code, { remainingMs = 15_000 } = {}) {
-      const context = lambdaContext(remainingMs)
-      const started = performance.now()
-      const response = await handler(httpEvent(code, VALID), context)
-      const elapsedMs = performance.now() - started
-      const logs = container.logs.of(context.awsRequestId)
-      const body = JSON.parse(String(response.body)) as Record<string, unknown>
-      const finished = logs.find((line) => line.message === 'termination finished')
-      return {
-        status: Number(response.statusCode),
-        outcome: (body.outcome ?? finished?.outcome) as OutcomeKind | undefined,
-        attempts: (body.attempts ?? finished?.attempts) as number | undefined,
-        body,
-        terminate: requestsFor(code, 'POST'),
-        query: requestsFor(code, 'GET'),
-        logs,
-        elapsedMs,
-      }
+    openid(prefix = 'o') {
+      // [0-9A-Za-z_-]: a sandbox prefix stays in front, where the simulator looks for it.
+      const openid = freshCode(prefix === 'o' ? 'ouser' : prefix)
+      openids.add(openid)
+      return openid
     },
+    post: (code, { remainingMs } = {}) => call({ name: code, ...(remainingMs ? { remainingMs } : {}) }),
+    call,
     secretReads: () =>
       stack.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue').length,
     close: () => stack.close(),
@@ -89,7 +169,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
 export async function runRow(
   row: {
     id: string
-    outcome: OutcomeKind
+    outcome: OutcomeKind | QueryResultKind
     status: number
     sent: { terminate: number | readonly [number, number]; query: number | readonly [number, number] }
     run(h: Harness): Promise<Observation>

@@ -8,9 +8,11 @@ import { pemBodyLines, signaturesOf } from '../leaks/scanner.ts'
 import { type Harness, runRow, startHarness } from './harness.ts'
 import { FAULT_MATRIX, type FaultRow, isolated, SHARED_ENV } from './matrix.ts'
 import { assertDocStates, DOC_URL, docClaims } from './render.ts'
+import { callLabel } from './rows.ts'
 
 let h: Harness
 const childCodes: string[] = []
+const childOpenids: string[] = []
 const childSecrets: string[] = []
 const childLines: string[] = []
 /** What docs/FAULTS.md states each row does: checked against what it did. */
@@ -32,6 +34,7 @@ async function inOwnContainer(row: FaultRow) {
     return { status, outcome, attempts, terminate, query }
   } finally {
     childCodes.push(...own.codes)
+    childOpenids.push(...own.openids)
     childSecrets.push(
       ...signaturesOf(own.stack.simulator.requests.map((request) => request.headers.authorization)),
       ...pemBodyLines(own.stack.merchant.secret.merchant_private_key),
@@ -96,6 +99,24 @@ describe('fault matrix: coverage', () => {
     }
   })
 
+  it('calls every shape both ways, in both modes, and shows every query result', () => {
+    const calls = new Set(FAULT_MATRIX.map((row) => row.call ?? callLabel({})))
+    for (const operation of ['terminate', 'query'] as const) {
+      for (const shape of [
+        { by: 'authorization_code' },
+        { by: 'openid' },
+        { by: 'sub_openid' },
+        { by: 'openid', mode: 'direct' },
+        { by: 'authorization_code', mode: 'direct' },
+      ] as const) {
+        assert.ok(calls.has(callLabel({ operation, ...shape })), callLabel({ operation, ...shape }))
+      }
+    }
+    const queried = FAULT_MATRIX.filter((row) => row.call?.startsWith('query'))
+    const results = new Set(queried.map((row) => `${row.outcome} ${row.status}`))
+    assert.deepEqual([...results].sort(), ['failed 502', 'found 200', 'not_found 404', 'retryable 503'])
+  })
+
   it('covers the Secrets Manager faults, key rotation and the deadline', () => {
     const ids = FAULT_MATRIX.map((row) => row.id).join(' ')
     for (const wanted of [
@@ -114,7 +135,7 @@ describe('fault matrix: coverage', () => {
 })
 
 describe('fault matrix: logs', () => {
-  it('leak no key, signature, secret or unmasked code, under any fault', () => {
+  it('leak no key, signature, secret, unmasked code or unmasked openid, under any fault', () => {
     const secrets = [
       ...signaturesOf(h.stack.simulator.requests.map((request) => request.headers.authorization)),
       ...pemBodyLines(h.stack.merchant.secret.merchant_private_key),
@@ -123,6 +144,7 @@ describe('fault matrix: logs', () => {
     assert.ok(secrets.length > 50)
     const lines = assertNoLeaks([...h.logLines(), ...childLines], {
       codes: [...h.codes, ...childCodes],
+      openids: [...h.openids, ...childOpenids],
       secrets,
     })
     assert.ok(lines > FAULT_MATRIX.length)

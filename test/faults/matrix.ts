@@ -9,36 +9,17 @@
  */
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
-import type { OutcomeKind } from '../../functions/authorizations/outcome.ts'
 import type { SecretsManagerErrorName } from '../../infra/local/secrets-manager.ts'
-import type { Endpoint, Fault, FaultRule } from '../../infra/local/wechatpay-simulator.ts'
+import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { MAGIC_CODES, MAGIC_STATES } from '../../infra/local/wechatpay-simulator.ts'
 import { createTestMerchant, MCHID, MERCHANT_SERIAL } from '../helpers/merchant.ts'
 import { SECRET_ID } from '../helpers/stack.ts'
-import type { Harness, Observation } from './harness.ts'
+import type { Observation } from './harness.ts'
+import { QUERY_ROWS } from './queries.ts'
+import { type Count, callLabel, type FaultRow, type InjectOptions, injected } from './rows.ts'
+import { SHAPE_ROWS } from './shapes.ts'
 
-export type Source = 'WeChat Pay' | 'WeChat Pay sandbox code' | 'Secrets Manager' | 'Lambda' | 'Key rotation'
-
-/** Requests WeChat Pay receives for the code: exact, or a range where timing decides. */
-export type Count = number | readonly [min: number, max: number]
-
-export interface FaultRow {
-  /** Unique, stable: the test name and the doc's first column. */
-  id: string
-  source: Source
-  fault: string
-  /** How the stand-ins are told to fail. */
-  injected: string
-  outcome: OutcomeKind
-  status: number
-  sent: { terminate: Count; query: Count }
-  notes: string
-  /** Run in its own process (a fresh Lambda container) with this environment. */
-  container?: { env: Record<string, string> }
-  run(h: Harness): Promise<Observation>
-  /** Checks beyond outcome, status and requests. */
-  check?(observation: Observation, h: Harness): Promise<void> | void
-}
+export type { Count, FaultRow }
 
 /** The warm container's environment (the stack's defaults otherwise: 1 s attempt timeout, 500 ms margin). */
 export const SHARED_ENV = { SECRET_TTL_SECONDS: '0' }
@@ -48,32 +29,6 @@ export const isolated = (row: FaultRow) =>
   !row.container && (row.source === 'WeChat Pay' || row.source === 'WeChat Pay sandbox code')
 
 // ---- WeChat Pay faults, injected for one code ----------------------------------------------
-
-interface InjectOptions {
-  endpoint?: Endpoint | 'any'
-  times?: number
-  /** A second rule, e.g. a business refusal on terminate that makes the query run. */
-  also?: Omit<FaultRule, 'code'>
-  /** For 'altered_answer': what the signed answer says instead. */
-  patch?: Record<string, unknown>
-}
-
-function injected(fault: Fault, options: InjectOptions = {}) {
-  const endpoint = options.endpoint ?? 'terminate'
-  const parts = [`fault: '${fault}'`]
-  if (endpoint !== 'terminate') parts.push(`endpoint: '${endpoint}'`)
-  if (options.times) parts.push(`times: ${options.times}`)
-  if (options.patch) {
-    const fields = Object.entries(options.patch).map(
-      ([field, value]) => `${field}: ${value === undefined ? 'undefined' : JSON.stringify(value)}`,
-    )
-    parts.push(`patch: { ${fields.join(', ')} }`)
-  }
-  const also = options.also
-    ? ` + \`inject({ fault: '${options.also.fault}', endpoint: '${options.also.endpoint ?? 'terminate'}' })\``
-    : ''
-  return `\`inject({ ${parts.join(', ')} })\`${also}`
-}
 
 function wechat(
   row: Omit<FaultRow, 'source' | 'injected' | 'run' | 'id'> & { id?: string },
@@ -538,6 +493,9 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     notes: '',
   }),
 
+  ...SHAPE_ROWS,
+  ...QUERY_ROWS,
+
   secretError('ResourceNotFoundException', {
     fault: 'secret not found',
     outcome: 'failed',
@@ -799,17 +757,20 @@ export function formatSent(sent: FaultRow['sent']): string {
   )
 }
 
+/** The rows above call POST /v1/authorizations/{code}/terminate in partner mode. */
+const DEFAULT_CALL = callLabel({})
+
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 
 /** The markdown table docs/FAULTS.md holds between its fault-matrix markers. */
 export function renderFaultTable(rows: readonly FaultRow[] = FAULT_MATRIX): string {
   const header = [
-    '| Row | Source | Fault | Injected with | Outcome | HTTP | Sent to WeChat Pay | Notes |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Row | Source | Call | Fault | Injected with | Outcome | HTTP | Sent to WeChat Pay | Notes |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   const lines = rows.map(
     (row) =>
-      `| \`${row.id}\` | ${cell(row.source)}${row.container ? ' (own container)' : ''} | ${cell(row.fault)} | ${cell(row.injected)} | ${row.outcome} | ${row.status} | ${formatSent(row.sent)} | ${cell(row.notes)} |`,
+      `| \`${row.id}\` | ${cell(row.source)}${row.container ? ' (own container)' : ''} | ${cell(row.call ?? DEFAULT_CALL)} | ${cell(row.fault)} | ${cell(row.injected)} | ${row.outcome} | ${row.status} | ${formatSent(row.sent)} | ${cell(row.notes)} |`,
   )
   return [...header, ...lines].join('\n')
 }

@@ -4,45 +4,65 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import fc from 'fast-check'
 import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { MAX_BODY_BYTES, STATUS_BY_OUTCOME } from '../../functions/runtime/http.ts'
-import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
-import { type Stack, startStack, VALID } from '../helpers/stack.ts'
-import { assertNoLeaks } from '../leaks/output.ts'
+import { httpEvent, lambdaContext, routeEvent } from '../helpers/lambda.ts'
+import { VALID } from '../helpers/stack.ts'
 import { bodyArb, carriageArb, expectBody, withBody } from './bodies.ts'
-import { badFields, codeArb, expectedOutcomes, fuzzRuns, inputArb, validCodeArb } from './inputs.ts'
-import { codesSentSince, trackUnhandledRejections } from './support.ts'
+import { type FuzzStack, MODES, startFuzzStack } from './containers.ts'
+import { fuzzRuns, inputArb } from './inputs.ts'
+import { badFields, echoedIdentity, IDENTITY_FIELDS, identificationOf, type Mode } from './oracle.ts'
+import { assertSentFor, keyOf } from './support.ts'
+import { codeArb, validCodeArb } from './values.ts'
 
-let stack: Stack
-let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
-let logs: () => string[]
-const unhandled = trackUnhandledRejections()
-const usedCodes = new Set<string>()
+type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: unknown,
+) => Promise<APIGatewayProxyStructuredResultV2>
+let fuzz: FuzzStack
+const handlers = {} as Record<Mode, HttpHandler>
 
 before(async () => {
-  // One attempt per call: the magic faults answer at once instead of backing off.
-  stack = await startStack()
-  const container = stack.container({ WECHATPAY_MAX_ATTEMPTS: '1' }, { quiet: true })
-  handler = container.http as unknown as typeof handler
-  logs = container.logs.text
+  fuzz = await startFuzzStack()
+  for (const mode of ['partner', 'direct'] as const) {
+    handlers[mode] = fuzz.containers[mode].http as unknown as HttpHandler
+  }
 })
-after(async () => {
-  unhandled.stop()
-  await stack.close()
-})
+after(() => fuzz.close())
 
-const caseArb = fc.record({
-  code: fc.oneof(
-    { weight: 12, arbitrary: validCodeArb },
-    { weight: 8, arbitrary: codeArb },
-    { weight: 1, arbitrary: fc.constant(undefined) },
+const BODY_ROUTE = 'POST /v1/authorizations/terminate'
+
+/**
+ * A POST to either terminate route: the one whose path names the code (the body's identification
+ * is then a second one), or the one whose body is the whole input, of any shape.
+ */
+const caseArb = fc.constantFrom(...MODES).chain((mode) =>
+  fc.oneof(
+    fc.record({
+      mode: fc.constant(mode),
+      route: fc.constant<'path' | 'body'>('path'),
+      code: fc.oneof(
+        { weight: 12, arbitrary: validCodeArb },
+        { weight: 8, arbitrary: codeArb },
+        { weight: 1, arbitrary: fc.constant(undefined) },
+      ),
+      body: bodyArb(inputArb(mode, ['authorization_code']), MAX_BODY_BYTES),
+      carriage: carriageArb,
+    }),
+    fc.record({
+      mode: fc.constant(mode),
+      route: fc.constant<'path' | 'body'>('body'),
+      code: fc.constant(undefined),
+      body: bodyArb(inputArb(mode), MAX_BODY_BYTES),
+      carriage: carriageArb,
+    }),
   ),
-  body: bodyArb(inputArb, MAX_BODY_BYTES),
-  carriage: carriageArb,
-})
+)
 type HttpCase = typeof caseArb extends fc.Arbitrary<infer T> ? T : never
 
 /** Cases that must always run: a byte order mark, plain and in base64 (seed 24081 found the second). */
 const EXAMPLES: HttpCase[] = (['plain', 'base64', 'base64 with junk characters Node skips'] as const).map(
   (encoding, index) => ({
+    mode: 'partner',
+    route: 'path',
     code: `bom_example_${process.pid}_${index}`,
     body: `\ufeff${JSON.stringify(VALID)}`,
     carriage: { encoding, junk: '!', garbage: '', cut: 0 },
@@ -50,21 +70,32 @@ const EXAMPLES: HttpCase[] = (['plain', 'base64', 'base64 with junk characters N
 )
 
 /**
- * 'too large' for a 413; else the bad fields a 400 must name (`['']`: the body is not a JSON object;
- * none: valid); undefined: the carriage makes it unknowable.
+ * 'too large' for a 413; else the input the function must read and the bad fields a 400 must name
+ * (`['']`: the body is not a JSON object; none: valid); undefined: the carriage makes it unknowable.
  */
-function oracle({ code, body, carriage }: HttpCase): 'too large' | string[] | undefined {
+function oracle({ mode, route, code, body, carriage }: HttpCase) {
   const verdict = expectBody(body, carriage, MAX_BODY_BYTES)
   if (verdict === undefined || verdict === 'too large') return verdict
-  if (verdict === 'not a JSON object') return ['']
+  if (verdict === 'not a JSON object') return { bad: [''] }
   // The path route's code is the path's: an absent one counts as empty (functions/runtime/http.ts).
-  return badFields({ ...verdict, authorization_code: code ?? '' })
+  const input = route === 'path' ? { ...verdict, authorization_code: code ?? '' } : verdict
+  return { input, bad: badFields(input, mode) }
 }
 
-function eventFor({ code, body, carriage }: HttpCase): APIGatewayProxyEventV2 {
+function eventFor({ route, code, body, carriage }: Pick<HttpCase, 'route' | 'code' | 'body' | 'carriage'>) {
+  if (route === 'body') return withBody(routeEvent(BODY_ROUTE), body, carriage)
   const event = withBody(httpEvent(code, VALID), body, carriage)
   if (code === undefined) delete event.pathParameters
   return event
+}
+
+/** The JSON a body holds, if any: its codes and openids are known values for the leak scan. */
+function parsedBody(body: string | undefined): unknown {
+  try {
+    return JSON.parse((body ?? '').replace(/^\ufeff/, ''))
+  } catch {
+    return undefined
+  }
 }
 
 const ALLOWED = new Set([200, 400, 413, 422, 502, 503])
@@ -72,6 +103,9 @@ const ALLOWED = new Set([200, 400, 413, 422, 502, 503])
 const REFUSED = new Set([400, 413])
 const counts = {
   runs: 0,
+  byRoute: { path: 0, body: 0 },
+  byMode: { partner: 0, direct: 0 },
+  byShape: {} as Record<string, number>,
   invalid: 0,
   tooLarge: 0,
   valid: 0,
@@ -79,15 +113,17 @@ const counts = {
   byStatus: {} as Record<number, number>,
 }
 
-describe('HTTP entry point, fuzzed', () => {
+describe('HTTP terminate routes, fuzzed, partner and direct mode', () => {
   it('answers 200/400/413/422/502/503 only, 400 or 413 exactly for invalid input, sending nothing for it', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (testCase) => {
-        if (testCase.code !== undefined) usedCodes.add(testCase.code)
+        fuzz.used.add(parsedBody(testCase.body))
+        fuzz.used.add({ authorization_code: testCase.code })
         const expected = oracle(testCase)
-        const sentBefore = stack.simulator.requests.length
-        const response = await handler(eventFor(testCase), lambdaContext())
-        const sent = codesSentSince(stack.simulator, sentBefore)
+        const outcomes = typeof expected === 'object' && expected.input ? validOutcomes(expected) : undefined
+        const { result: response, sent } = await fuzz.observe(() =>
+          handlers[testCase.mode](eventFor(testCase), lambdaContext()),
+        )
 
         assert.ok(ALLOWED.has(Number(response.statusCode)), `status ${response.statusCode}`)
         assert.equal(response.headers?.['content-type'], 'application/json')
@@ -95,6 +131,8 @@ describe('HTTP entry point, fuzzed', () => {
           error?: { code: string; message: string; issues: Array<{ path: string }> }
         }
         counts.runs += 1
+        counts.byRoute[testCase.route] += 1
+        counts.byMode[testCase.mode] += 1
         counts.byStatus[Number(response.statusCode)] = (counts.byStatus[Number(response.statusCode)] ?? 0) + 1
         if (response.statusCode === 413) {
           assert.equal(sent.length, 0, 'a body over the limit reached WeChat Pay')
@@ -106,7 +144,11 @@ describe('HTTP entry point, fuzzed', () => {
           assert.ok((json.error?.issues.length ?? 0) >= 1)
         } else {
           assert.ok(sent.length >= 1, 'a valid request must reach WeChat Pay')
-          assert.deepEqual(new Set(sent), new Set([testCase.code]), 'only the requested code is sent')
+          assert.deepEqual(new Set(sent.map(keyOf)).size, 1, 'one authorization per call')
+          assert.ok(
+            sent.every((request) => request.mode === testCase.mode),
+            `${testCase.mode} mode paths only`,
+          )
         }
         if (expected === undefined) {
           counts.undecided += 1
@@ -117,24 +159,32 @@ describe('HTTP entry point, fuzzed', () => {
           assert.equal(response.statusCode, 413, 'expected 413 for a body over the limit')
           return
         }
-        if (expected.length > 0) {
+        if (expected.bad.length > 0) {
           counts.invalid += 1
-          assert.equal(response.statusCode, 400, `expected 400 naming ${expected.join(', ')}`)
+          assert.equal(response.statusCode, 400, `expected 400 naming ${expected.bad.join(', ')}`)
           assert.deepEqual(
             json.error?.issues.map((issue) => issue.path),
-            expected,
+            expected.bad,
           )
           return
         }
         counts.valid += 1
-        const code = testCase.code!
-        assert.ok(expectedOutcomes(code).includes(json.outcome), `${json.outcome} for a valid input`)
+        assert.ok(
+          !REFUSED.has(Number(response.statusCode)),
+          `valid input refused: ${JSON.stringify(json.error)}`,
+        )
+        const input = expected.input!
+        const named = identificationOf(input)
+        counts.byShape[`${testCase.mode}/${named.by}`] =
+          (counts.byShape[`${testCase.mode}/${named.by}`] ?? 0) + 1
+        assert.ok(outcomes?.includes(json.outcome), `${json.outcome} for a valid input, expected ${outcomes}`)
         assert.equal(response.statusCode, STATUS_BY_OUTCOME[json.outcome])
-        assert.equal(json.authorization_code, code)
+        assert.deepEqual(pick(json, IDENTITY_FIELDS), echoedIdentity(input))
+        assertSentFor(sent, input, testCase.mode)
       }),
       { seed: 0x5e11, numRuns: fuzzRuns(300), examples: EXAMPLES.map((example) => [example]) },
     )
-    unhandled.assertNone()
+    fuzz.unhandled.assertNone()
     assert.ok(counts.valid > counts.runs / 10, `too few valid inputs: ${JSON.stringify(counts)}`)
     assert.ok(counts.invalid > counts.runs / 4, `too few invalid inputs: ${JSON.stringify(counts)}`)
   })
@@ -143,25 +193,41 @@ describe('HTTP entry point, fuzzed', () => {
     // Without a code in the path every answer is a refusal whose issues come from the body alone
     // (413; not a JSON object; or the object's bad fields plus authorization_code), and none costs
     // a call to WeChat Pay: fast enough to run as often as the property above.
-    const answer = async (body: string | undefined, encoding: 'plain' | 'base64') => {
+    const answer = async (mode: Mode, body: string | undefined, encoding: 'plain' | 'base64') => {
       const carriage = { encoding, junk: '!', garbage: '', cut: 0 } as const
-      const response = await handler(eventFor({ code: undefined, body, carriage }), lambdaContext())
+      const event = eventFor({ route: 'path', code: undefined, body, carriage })
+      const response = await handlers[mode](event, lambdaContext())
       return [response.statusCode, JSON.parse(String(response.body))]
     }
+    const bodiesArb = fc
+      .constantFrom(...MODES)
+      .chain((mode) => fc.tuple(fc.constant(mode), bodyArb(inputArb(mode), MAX_BODY_BYTES)))
     await fc.assert(
-      fc.asyncProperty(bodyArb(inputArb, MAX_BODY_BYTES), async (body) => {
-        const sentBefore = stack.simulator.requests.length
-        const plain = await answer(body, 'plain')
+      fc.asyncProperty(bodiesArb, async ([mode, body]) => {
+        fuzz.used.add(parsedBody(body))
+        const { result: plain, sent } = await fuzz.observe(() => answer(mode, body, 'plain'))
         assert.ok(REFUSED.has(Number(plain[0])), `status ${plain[0]}`)
-        assert.deepEqual(await answer(body, 'base64'), plain)
-        assert.equal(stack.simulator.requests.length, sentBefore)
+        assert.deepEqual(await answer(mode, body, 'base64'), plain)
+        assert.deepEqual(sent, [])
       }),
-      { seed: 0x5e11, numRuns: fuzzRuns(300), examples: EXAMPLES.map((example) => [example.body]) },
+      {
+        seed: 0x5e11,
+        numRuns: fuzzRuns(300),
+        examples: EXAMPLES.map((example) => [['partner', example.body] as [Mode, string | undefined]]),
+      },
     )
   })
 
-  it('logs no secret and no unmasked code while doing so', () => {
-    const lines = assertNoLeaks(logs(), { codes: usedCodes })
+  it('logs no secret and no unmasked code or openid while doing so', () => {
+    const lines = fuzz.assertNoLeaks()
     console.log(`http fuzz: ${JSON.stringify(counts)}, ${lines} log lines scanned`)
   })
 })
+
+/** The outcomes a valid input may end with, decided before it runs (the ledger learns from it). */
+function validOutcomes(expected: { input?: Record<string, unknown>; bad: string[] }) {
+  return expected.bad.length === 0 ? fuzz.ledger.outcomes(expected.input!) : undefined
+}
+
+const pick = (value: object, fields: readonly string[]) =>
+  Object.fromEntries(fields.map((field) => [field, (value as Record<string, unknown>)[field]]))

@@ -1,39 +1,27 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { isDeepStrictEqual } from 'node:util'
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import fc from 'fast-check'
+import type { WechatPaySimulator } from '../../infra/local/wechatpay-simulator.ts'
 import { lambdaContext, sqsRecord } from '../helpers/lambda.ts'
-import { type Stack, startStack } from '../helpers/stack.ts'
-import { assertNoLeaks } from '../leaks/output.ts'
-import {
-  anyJsonArb,
-  badFields,
-  expectedOutcomes,
-  fieldsOf,
-  fuzzRuns,
-  inputArb,
-  junkTextArb,
-  magicOf,
-  validInputArb,
-} from './inputs.ts'
-import { codesSentSince, trackUnhandledRejections } from './support.ts'
+import { type FuzzStack, MODES, startFuzzStack } from './containers.ts'
+import { anyJsonArb, fuzzRuns, inputArb, junkTextArb, validInputArb } from './inputs.ts'
+import { badFields, type Identification, identificationOf, type Mode, wechatFields } from './oracle.ts'
+import { magicOf } from './outcomes.ts'
+import { keyOf } from './support.ts'
 
-let stack: Stack
-let handler: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>
-let logs: () => string[]
-const unhandled = trackUnhandledRejections()
-const usedCodes = new Set<string>()
+type QueueHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>
+let fuzz: FuzzStack
+const handlers = {} as Record<Mode, QueueHandler>
 
 before(async () => {
-  stack = await startStack()
-  const container = stack.container({ WECHATPAY_MAX_ATTEMPTS: '1', QUEUE_CONCURRENCY: '5' }, { quiet: true })
-  handler = container.queue as unknown as typeof handler
-  logs = container.logs.text
+  fuzz = await startFuzzStack({ QUEUE_CONCURRENCY: '5' })
+  for (const mode of ['partner', 'direct'] as const) {
+    handlers[mode] = fuzz.containers[mode].queue as unknown as QueueHandler
+  }
 })
-after(async () => {
-  unhandled.stop()
-  await stack.close()
-})
+after(() => fuzz.close())
 
 const ENVELOPE = {
   version: '0',
@@ -69,30 +57,48 @@ const BROKEN_ENVELOPES: Record<string, (input: Record<string, unknown>) => unkno
   'input beside an envelope with no detail': (input) => ({ ...ENVELOPE, ...input }),
 }
 
-/** What an EventBridge rule targeting SQS delivers, and broken variants. */
-const envelopeArb: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: fc.oneof(validInputArb, inputArb).map((detail) => ({ ...ENVELOPE, detail })) },
-  {
-    weight: 4,
-    arbitrary: fc
-      .tuple(fc.oneof(validInputArb, inputArb), fc.constantFrom(...Object.keys(BROKEN_ENVELOPES)))
-      .map(([input, broken]) => BROKEN_ENVELOPES[broken]!(input)),
-  },
-)
+/** A record body for a container in `mode`: input JSON, an envelope (good or broken), any JSON, junk, or huge. */
+function bodyArb(mode: Mode): fc.Arbitrary<string> {
+  const input = fc.oneof(validInputArb(mode), inputArb(mode))
+  /** What an EventBridge rule targeting SQS delivers, and broken variants. */
+  const envelope: fc.Arbitrary<unknown> = fc.oneof(
+    { weight: 4, arbitrary: input.map((detail) => ({ ...ENVELOPE, detail })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(input, fc.constantFrom(...Object.keys(BROKEN_ENVELOPES)))
+        .map(([detail, broken]) => BROKEN_ENVELOPES[broken]!(detail)),
+    },
+  )
+  return fc.oneof(
+    { weight: 6, arbitrary: input.map((detail) => JSON.stringify(detail)) },
+    { weight: 6, arbitrary: envelope.map((value) => JSON.stringify(value)) },
+    { weight: 1, arbitrary: anyJsonArb.map((value) => JSON.stringify(value)) },
+    { weight: 2, arbitrary: junkTextArb },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(validInputArb(mode), fc.constantFrom(100_000, 250_000))
+        .map(([detail, size]) => JSON.stringify({ ...detail, padding: 'x'.repeat(size) })),
+    },
+  )
+}
 
-/** A record body: input JSON, an envelope (good or broken), any JSON, junk, or huge. */
-const bodyArb: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: fc.oneof(validInputArb, inputArb).map((input) => JSON.stringify(input)) },
-  { weight: 6, arbitrary: envelopeArb.map((envelope) => JSON.stringify(envelope)) },
-  { weight: 1, arbitrary: anyJsonArb.map((value) => JSON.stringify(value)) },
-  { weight: 2, arbitrary: junkTextArb },
-  {
-    weight: 1,
-    arbitrary: fc
-      .tuple(validInputArb, fc.constantFrom(100_000, 250_000))
-      .map(([input, size]) => JSON.stringify({ ...input, padding: 'x'.repeat(size) })),
-  },
-)
+/** A batch for one container: its mode and one to ten record bodies. */
+const batchArb = fc
+  .constantFrom(...MODES)
+  .chain((mode) => fc.tuple(fc.constant(mode), fc.array(bodyArb(mode), { minLength: 1, maxLength: 10 })))
+
+/** The state of the authorization a plain name names, when the simulator's lookup is unambiguous. */
+function stateOf(simulator: WechatPaySimulator, by: Identification, name: string) {
+  const view = simulator.authorization(name)
+  const names = {
+    authorization_code: view?.authorizationCode,
+    openid: view?.openid,
+    sub_openid: view?.subOpenid,
+  }
+  return names[by] === name ? view?.state : undefined
+}
 
 /** The input a body carries, as the README describes it: the JSON itself, or an envelope's detail. */
 function inputOf(body: string): unknown {
@@ -110,38 +116,52 @@ function inputOf(body: string): unknown {
   return isEnvelope ? (message as { detail: unknown }).detail : message
 }
 
-const counts = { batches: 0, records: 0, invalid: 0, valid: 0, kept: 0 }
+const counts = {
+  batches: 0,
+  records: 0,
+  invalid: 0,
+  valid: 0,
+  kept: 0,
+  byMode: { partner: 0, direct: 0 },
+  byShape: {} as Record<string, number>,
+}
 
-describe('SQS entry point, fuzzed', () => {
+describe('SQS entry point, fuzzed, partner and direct mode', () => {
   it('reports exactly the records not done, invalid ones included, and sends nothing for those', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(bodyArb, { minLength: 1, maxLength: 10 }), async (bodies) => {
+      fc.asyncProperty(batchArb, async ([mode, bodies]) => {
         const event: SQSEvent = { Records: bodies.map((body, index) => sqsRecord(body, 1 + (index % 3))) }
         const inputs = bodies.map(inputOf)
-        const valid = inputs.map((input) => badFields(input).length === 0)
-        const validCodes = new Set(
-          inputs
-            .filter((_, index) => valid[index])
-            .map((input) => String(fieldsOf(input, 'authorization_code'))),
+        for (const input of inputs) fuzz.used.add(input)
+        const valid = inputs.map((input) => badFields(input, mode).length === 0)
+        const validInputs = inputs.filter((_, index) => valid[index]) as Array<Record<string, unknown>>
+        const validKeys = new Set(validInputs.map((input) => keyOf(identificationOf(input))))
+        // Decided before the batch runs: the ledger learns from it.
+        const expected = inputs.map((input, index) =>
+          valid[index] ? fuzz.ledger.outcomes(input as Record<string, unknown>, validInputs) : [],
         )
-        for (const input of inputs) {
-          const code = fieldsOf(input, 'authorization_code')
-          if (typeof code === 'string') usedCodes.add(code)
-        }
 
-        const sentBefore = stack.simulator.requests.length
-        const response = await handler(event, lambdaContext())
-        const sent = codesSentSince(stack.simulator, sentBefore)
+        const { result: response, sent } = await fuzz.observe(() => handlers[mode](event, lambdaContext()))
 
         const ids = event.Records.map((record) => record.messageId)
         const failed = response.batchItemFailures.map((failure) => failure.itemIdentifier)
         assert.equal(new Set(failed).size, failed.length, 'a record reported twice')
         for (const id of failed) assert.ok(ids.includes(id), `unknown itemIdentifier ${id}`)
-        for (const code of sent)
-          assert.ok(validCodes.has(code), 'a request for an invalid record reached WeChat Pay')
-        assert.deepEqual(new Set(sent), validCodes, 'every valid record reaches WeChat Pay')
+        for (const request of sent) {
+          assert.ok(validKeys.has(keyOf(request)), 'a request for an invalid record reached WeChat Pay')
+          const asked = validInputs.filter((input) => keyOf(identificationOf(input)) === keyOf(request))
+          assert.ok(
+            asked.some((input) =>
+              isDeepStrictEqual(request.fields, wechatFields(input, mode, request.endpoint)),
+            ),
+            `${request.endpoint} in ${mode} mode with fields no record asked for: ${JSON.stringify(request.fields)}`,
+          )
+          assert.equal(request.mode, mode, `${mode} mode paths only`)
+        }
+        assert.deepEqual(new Set(sent.map(keyOf)), validKeys, 'every valid record reaches WeChat Pay')
 
         counts.batches += 1
+        counts.byMode[mode] += 1
         event.Records.forEach((record, index) => {
           counts.records += 1
           const kept = failed.includes(record.messageId)
@@ -152,25 +172,27 @@ describe('SQS entry point, fuzzed', () => {
             return
           }
           counts.valid += 1
-          const code = String(fieldsOf(inputs[index], 'authorization_code'))
-          const outcomes = expectedOutcomes(code)
+          const { by, name } = identificationOf(inputs[index] as Record<string, unknown>)
+          counts.byShape[`${mode}/${by}`] = (counts.byShape[`${mode}/${by}`] ?? 0) + 1
+          const outcomes = expected[index]!
           const done = outcomes.every((kind) => kind === 'terminated' || kind === 'already_terminated')
           const notDone = outcomes.every((kind) => kind !== 'terminated' && kind !== 'already_terminated')
-          if (done)
-            assert.ok(!kept, `record ${index} (${magicOf(code) ?? 'plain code'}) is done but was reported`)
-          if (notDone) assert.ok(kept, `record ${index} (${magicOf(code)}) is not done but was not reported`)
-          if (!magicOf(code)) assert.equal(stack.simulator.state(code), 'UNAVAILABLE')
+          const what = `record ${index} (${mode} by ${by}, ${magicOf(name) ?? 'plain'})`
+          if (done) assert.ok(!kept, `${what} is done but was reported`)
+          if (notDone) assert.ok(kept, `${what} is not done but was not reported`)
+          const state = done && !magicOf(name) ? stateOf(fuzz.stack.simulator, by, name) : undefined
+          if (state !== undefined) assert.equal(state, 'UNAVAILABLE', what)
         })
       }),
       { seed: 0x5e12, numRuns: fuzzRuns(300) },
     )
-    unhandled.assertNone()
+    fuzz.unhandled.assertNone()
     assert.ok(counts.valid > counts.records / 5, `too few valid records: ${JSON.stringify(counts)}`)
     assert.ok(counts.invalid > counts.records / 5, `too few invalid records: ${JSON.stringify(counts)}`)
   })
 
-  it('logs no secret and no unmasked code while doing so', () => {
-    const lines = assertNoLeaks(logs(), { codes: usedCodes })
+  it('logs no secret and no unmasked code or openid while doing so', () => {
+    const lines = fuzz.assertNoLeaks()
     console.log(`queue fuzz: ${JSON.stringify(counts)}, ${lines} log lines scanned`)
   })
 })

@@ -22,6 +22,10 @@ const der = merchant.merchantKeys.privateKey.export({ type: 'pkcs8', format: 'de
 const log = (fields: Record<string, unknown>) =>
   JSON.stringify({ level: 'INFO', message: 'x', service: 'payscore-terminate', ...fields })
 
+/** Shaped like WeChat's openids (28 characters), and one of the longest the contract allows. */
+const OPENID = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o'
+const LONG = `o${'Ab3-_'.repeat(25)}xy`
+
 const rulesOf = (line: string) => new Set(scanLine(line).map((finding) => finding.rule))
 
 describe('leak scanner: each kind of leak is caught', () => {
@@ -63,6 +67,24 @@ describe('leak scanner: each kind of leak is caught', () => {
     ['an unmasked nested code field', log({ input: { authorization_code: 'ab*cd' } }), 'unmasked-code'],
     ['a half-masked code', log({ authorization_code: 'abcd****efgh1234' }), 'unmasked-code'],
     ['a code field outside JSON', "{ authorization_code: 'abcdef123456' }", 'unmasked-code'],
+    ['an unmasked openid field', log({ openid: OPENID }), 'unmasked-openid'],
+    ['a short unmasked sub_openid, nested', log({ input: { sub_openid: 'o1' } }), 'unmasked-openid'],
+    [
+      'a 128-character openid, half masked',
+      log({ openid: `${'*'.repeat(64)}${LONG.slice(64)}` }),
+      'unmasked-openid',
+    ],
+    ['an openid field outside JSON', `{ sub_openid: '${OPENID}' }`, 'unmasked-openid'],
+    [
+      'an openid in escaped JSON',
+      JSON.stringify({ detail: JSON.stringify({ openid: OPENID }) }),
+      'unmasked-openid',
+    ],
+    [
+      'an openid in a query string',
+      `GET /v3/payscore/partner/permissions/search?appid=wx1&openid=${OPENID}`,
+      'unmasked-openid',
+    ],
     ['a freshCode() code in a message', log({ message: 'failed for code_12345_7' }), 'test-code'],
     ['a magic freshCode() code', log({ error: 'SIM_BADSIG_ALL_12345_7 failed' }), 'test-code'],
   ]
@@ -88,6 +110,26 @@ describe('leak scanner: each kind of leak is caught', () => {
     )
     // Digits and short codes could be anything (ids, timestamps): they are not checked verbatim.
     assert.deepEqual(scanLine('service_id 1900000109', { codes: ['1900000109', 'ab'] }), [])
+  })
+
+  it('known values: openids and sub_openids the test used, up to 128 characters, in paths and messages', () => {
+    const known = { openids: [OPENID, LONG] }
+    const found = (line: string) => scanLine(line, known).map((finding) => [finding.rule, finding.excerpt])
+    const direct = found(`POST /v3/payscore/permissions/openid/${OPENID}/terminate failed`)
+    assert.deepEqual(
+      direct.map(([rule]) => rule),
+      ['known-value'],
+    )
+    assert.match(direct[0]![1]!, /^openid /)
+    assert.ok(!direct[0]![1]!.includes(OPENID.slice(4)), 'the excerpt does not repeat the openid')
+    assert.deepEqual(
+      found(`no authorization for ${LONG}`).map(([rule]) => rule),
+      ['known-value'],
+    )
+    // Masked as maskCode masks, whatever the length: not a finding.
+    assert.equal(LONG.length, 128)
+    assert.deepEqual(scanLine(log({ openid: maskCode(LONG), sub_openid: maskCode(OPENID) }), known), [])
+    assert.deepEqual(scanLine(`queried ${maskCode(LONG)}`, known), [])
   })
 
   it('findings are redacted: the excerpt never repeats the secret, nor key material next to it', () => {
@@ -121,6 +163,19 @@ describe('leak scanner: what the service legitimately logs passes', () => {
     ['a short code, all stars', log({ authorization_code: maskCode('abc') })],
     ['an empty code', log({ authorization_code: maskCode('') })],
     ['a code that is not a string', log({ authorization_code: maskCode(42) })],
+    [
+      'termination finished by sub_openid, masked',
+      log({ outcome: 'terminated', sub_openid: maskCode(OPENID), appid: 'wxd678efh567hg6787' }),
+    ],
+    ['a 128-character openid, masked', log({ openid: maskCode(LONG) })],
+    ['a 129-character openid (invalid input), masked', log({ openid: maskCode(`${LONG}x`) })],
+    ['an openid that is not a string', log({ openid: maskCode(['o1']) })],
+    [
+      'the fields named in a message',
+      log({ message: 'openid must be 1 to 128 characters', issues: ['openid'] }),
+    ],
+    ['a route with the fields named', 'GET /v1/authorizations?service_id=&appid=&openid=|sub_openid='],
+    ['a masked openid in a query string', `search?appid=wx1&openid=${maskCode(OPENID)}`],
     [
       'a secret problem naming the field',
       log({
@@ -161,6 +216,20 @@ describe('leak scanner: what the service legitimately logs passes', () => {
         if (code.length >= 2 && !code.includes('*')) assert.ok(!isMasked(code))
       }),
       { seed: 5, numRuns: 2000 },
+    )
+  })
+
+  it('an openid of any valid length, masked, passes; unmasked, it is found (fuzzed)', () => {
+    const unit = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-')
+    fc.assert(
+      fc.property(fc.string({ unit, minLength: 1, maxLength: 129 }), (openid) => {
+        const known = { openids: [openid] }
+        assert.deepEqual(scanLine(log({ openid: maskCode(openid) }), known), [], maskCode(openid))
+        const rules = scanLine(log({ sub_openid: openid }), known).map((finding) => finding.rule)
+        assert.ok(rules.includes('unmasked-openid'), openid)
+        assert.equal(rules.includes('known-value'), openid.length >= 10 && /[A-Za-z_-]/.test(openid))
+      }),
+      { seed: 9, numRuns: 2000 },
     )
   })
 })

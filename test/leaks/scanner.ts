@@ -1,6 +1,6 @@
 /**
  * Finds secrets in log output: key material, signatures, Authorization headers, secret JSON fields
- * and authorization codes that were not masked. Used by the node:test reporter (every line every
+ * and authorization codes or openids (personal data) that were not masked. Used by the node:test reporter (every line every
  * test file prints) and in-process by the tests that also know the exact values they used.
  */
 
@@ -23,9 +23,11 @@ export type LeakRule =
   | 'secret-field'
   /** A log field `authorization_code` whose value is not masked the way maskCode masks. */
   | 'unmasked-code'
+  /** A log field `openid` or `sub_openid` (a user's id: personal data) not masked the way maskCode masks. */
+  | 'unmasked-openid'
   /** A code shaped like the tests' freshCode(): `code_<pid>_<n>`, `SIM_..._<pid>_<n>`. */
   | 'test-code'
-  /** One of the exact values the caller said must never appear (codes, signatures, key lines). */
+  /** One of the exact values the caller said must never appear (codes, openids, signatures, key lines). */
   | 'known-value'
 
 export interface Finding {
@@ -41,6 +43,11 @@ export interface KnownValues {
    * digits are looked for, so that ids and timestamps cannot match by chance.
    */
   codes?: Iterable<string>
+  /**
+   * Openids and sub_openids a test used (1 to 128 characters): found as codes are, and likewise only
+   * when distinctive. Personal data, logged masked only.
+   */
+  openids?: Iterable<string>
   /** Exact secret values (signatures, private key base64 lines, secret strings). */
   secrets?: Iterable<string>
 }
@@ -91,26 +98,48 @@ function distinctive(codes: Iterable<string> | undefined): ReadonlySet<string> {
   return new Set([...(codes ?? [])].filter(isDistinctive))
 }
 
-function* codeFields(value: unknown, depth = 0): Generator<string> {
+/** The log fields that hold personal ids, and the rule an unmasked value breaks. */
+const MASKED_FIELDS: Readonly<Record<string, 'unmasked-code' | 'unmasked-openid'>> = {
+  authorization_code: 'unmasked-code',
+  openid: 'unmasked-openid',
+  sub_openid: 'unmasked-openid',
+}
+
+/**
+ * The fields of a parsed JSON line, at any depth; a string value is read as text too (a body or an
+ * event serialized into a log field).
+ */
+function* maskedFields(value: unknown, depth = 0): Generator<[field: string, value: string]> {
   if (depth > 20 || typeof value !== 'object' || value === null) return
   for (const [key, item] of Object.entries(value)) {
-    if (key === 'authorization_code' && typeof item === 'string') yield item
-    else yield* codeFields(item, depth + 1)
+    if (Object.hasOwn(MASKED_FIELDS, key) && typeof item === 'string') yield [key, item]
+    else if (typeof item === 'string') yield* textFields(item)
+    else yield* maskedFields(item, depth + 1)
   }
 }
 
-const CODE_FIELD_TEXT = /\\*["']?authorization_code\\*["']?\s*[:=]\s*\\*["']([^"'\\]*)/g
+/**
+ * The same fields outside a JSON line: `authorization_code: '...'` (util.inspect), `\"openid\":\"...\"`
+ * (escaped JSON), and `openid=...` as a query string carries it. Not a field's name in a message.
+ */
+const FIELD_TEXT =
+  /(?<![A-Za-z0-9_])(authorization_code|sub_openid|openid)(?:\\*["']?\s*[:=]\s*\\*["']([^"'\\]*)|=([0-9A-Za-z_*-]+))/g
 
-function unmaskedCodes(line: string): string[] {
+function* textFields(text: string): Generator<[field: string, value: string]> {
+  for (const match of text.matchAll(FIELD_TEXT)) yield [match[1]!, match[2] ?? match[3]!]
+}
+
+function unmaskedFields(line: string): Array<[field: string, value: string]> {
+  let fields: Iterable<[string, string]> | undefined
   const trimmed = line.trim()
   if (trimmed.startsWith('{')) {
     try {
-      return [...codeFields(JSON.parse(trimmed))].filter((code) => !isMasked(code))
+      fields = [...maskedFields(JSON.parse(trimmed))]
     } catch {
       // not JSON after all: read it as text below
     }
   }
-  return [...line.matchAll(CODE_FIELD_TEXT)].map((match) => match[1]!).filter((code) => !isMasked(code))
+  return [...(fields ?? textFields(line))].filter(([, value]) => !isMasked(value))
 }
 
 /**
@@ -125,11 +154,23 @@ export function redact(line: string, start: number, length: number): string {
   return `…${before}${shown}${'*'.repeat(Math.min(12, Math.max(1, length - shown.length)))}… (${length} chars)`
 }
 
-export function scanLine(line: string, known: KnownValues = {}): Finding[] {
-  return scan(line, distinctive(known.codes), [...(known.secrets ?? [])])
+/** The distinctive personal ids to look for verbatim, each with what it is. */
+function personalIds(known: KnownValues): ReadonlyMap<string, 'code' | 'openid'> {
+  return new Map([
+    ...[...distinctive(known.codes)].map((code): [string, 'code'] => [code, 'code']),
+    ...[...distinctive(known.openids)].map((openid): [string, 'openid'] => [openid, 'openid']),
+  ])
 }
 
-function scan(line: string, codes: ReadonlySet<string>, secrets: readonly string[]): Finding[] {
+export function scanLine(line: string, known: KnownValues = {}): Finding[] {
+  return scan(line, personalIds(known), [...(known.secrets ?? [])])
+}
+
+function scan(
+  line: string,
+  ids: ReadonlyMap<string, 'code' | 'openid'>,
+  secrets: readonly string[],
+): Finding[] {
   const findings: Finding[] = []
   for (const [rule, pattern] of PATTERNS) {
     const match = pattern.exec(line)
@@ -137,13 +178,17 @@ function scan(line: string, codes: ReadonlySet<string>, secrets: readonly string
   }
   const run = base64Run(line)
   if (run) findings.push({ rule: 'base64-run', excerpt: redact(line, run.index, run[0].length) })
-  for (const code of unmaskedCodes(line)) {
-    findings.push({ rule: 'unmasked-code', excerpt: `authorization_code ${redact(code, 0, code.length)}` })
+  for (const [field, value] of unmaskedFields(line)) {
+    findings.push({ rule: MASKED_FIELDS[field]!, excerpt: `${field} ${redact(value, 0, value.length)}` })
   }
-  if (codes.size > 0) {
+  if (ids.size > 0) {
     for (const token of line.matchAll(CODE_TOKEN)) {
-      if (codes.has(token[0])) {
-        findings.push({ rule: 'known-value', excerpt: `code ${redact(line, token.index, token[0].length)}` })
+      const kind = ids.get(token[0])
+      if (kind) {
+        findings.push({
+          rule: 'known-value',
+          excerpt: `${kind} ${redact(line, token.index, token[0].length)}`,
+        })
       }
     }
   }
@@ -156,10 +201,10 @@ function scan(line: string, codes: ReadonlySet<string>, secrets: readonly string
 }
 
 export function scanLines(lines: Iterable<string>, known: KnownValues = {}): Finding[] {
-  const codes = distinctive(known.codes)
+  const ids = personalIds(known)
   const secrets = [...(known.secrets ?? [])]
   const findings: Finding[] = []
-  for (const line of lines) findings.push(...scan(line, codes, secrets))
+  for (const line of lines) findings.push(...scan(line, ids, secrets))
   return findings
 }
 
