@@ -3,7 +3,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { Outcome } from './authorizations/outcome.ts'
 import type { AuthorizationStateView } from './authorizations/query.ts'
-import { InvalidRequestError, parseQueryInput, parseTerminateInput } from './authorizations/request.ts'
+import {
+  InvalidRequestError,
+  operationOf,
+  parseQueryInput,
+  parseTerminateInput,
+} from './authorizations/request.ts'
 import type { EntryDeps } from './runtime/entry.ts'
 import { queryFailure } from './runtime/invoke.ts'
 import { defaultObservability } from './runtime/observability.ts'
@@ -46,14 +51,6 @@ export function createInvokeHandler({
         throw error
       }
     })
-}
-
-function operationOf(event: unknown): 'terminate' | 'query' {
-  const operation =
-    typeof event === 'object' && event !== null ? (event as Record<string, unknown>).operation : undefined
-  if (operation === undefined || operation === null || operation === 'terminate') return 'terminate'
-  if (operation === 'query') return 'query'
-  throw new InvalidRequestError([{ path: 'operation', message: 'operation must be "terminate" or "query"' }])
 }
 
 export const handler = createInvokeHandler()

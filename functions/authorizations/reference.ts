@@ -45,6 +45,8 @@ export interface WechatRequest {
   body?: Record<string, string>
   /** The query string's fields, in WeChat's order (query). */
   query?: Record<string, string>
+  /** The field whose value is a segment of the path, if any. */
+  pathField?: 'authorization_code' | 'openid'
 }
 
 interface Shape {
@@ -66,6 +68,7 @@ const SHAPES: Record<`${Mode}/${'code' | 'openid'}`, Shape> = {
     query: (ref) => ({
       path: `${PARTNER}/authorization-code/${segment(ref.authorization_code, AUTHORIZATION_CODE)}`,
       query: { service_id: ref.service_id, sub_mchid: need(ref.sub_mchid) },
+      pathField: 'authorization_code',
     }),
     answerNames: ['service_id', 'sub_mchid', 'authorization_code'],
   },
@@ -85,6 +88,7 @@ const SHAPES: Record<`${Mode}/${'code' | 'openid'}`, Shape> = {
     query: (ref) => ({
       path: `${DIRECT}/authorization-code/${segment(ref.authorization_code, AUTHORIZATION_CODE)}`,
       query: { service_id: ref.service_id },
+      pathField: 'authorization_code',
     }),
     answerNames: ['service_id', 'authorization_code'],
   },
@@ -96,6 +100,7 @@ const SHAPES: Record<`${Mode}/${'code' | 'openid'}`, Shape> = {
     query: (ref) => ({
       path: `${DIRECT}/openid/${segment(ref.openid, OPENID)}`,
       query: { service_id: ref.service_id, appid: need(ref.appid) },
+      pathField: 'openid',
     }),
     answerNames: ['service_id'],
   },
@@ -119,29 +124,40 @@ export function queryRequest(ref: AuthorizationRef): WechatRequest {
  * Why a verified query answer is not about `ref` (field names only, never values), or undefined.
  * A signature proves WeChat said it, not that it answers this request: the fields WeChat always
  * returns that name what was asked must be present and equal; `mchid`, when present, must be the
- * merchant that asked; every other identifying field we know must be equal when WeChat names it.
+ * merchant that asked; every other identifying field the request carried must be equal when WeChat
+ * names it.
  */
 export function bindingProblem(
   ref: AuthorizationRef,
   answer: Record<string, unknown>,
   mchid: string,
 ): string | undefined {
-  const required = shapeOf(ref).answerNames
-  for (const field of required) {
+  const shape = shapeOf(ref)
+  const asked = askedIn(shape.query(ref))
+  for (const field of shape.answerNames) {
     if (answer[field] === undefined || answer[field] === null) return `has no ${field}`
     if (answer[field] !== ref[field]) return `is about another ${field}`
   }
-  const optional: Array<[string, string | null]> = [
+  const optional: Array<[string, string]> = [
     ['mchid', mchid],
-    ...IDENTIFYING_FIELDS.filter((field) => !required.includes(field)).map(
-      (field): [string, string | null] => [field, ref[field]],
+    ...IDENTIFYING_FIELDS.filter((field) => asked.has(field) && !shape.answerNames.includes(field)).map(
+      (field): [string, string] => [field, ref[field]!],
     ),
   ]
   for (const [field, expected] of optional) {
-    if (expected === null || answer[field] === undefined || answer[field] === null) continue
+    if (answer[field] === undefined || answer[field] === null) continue
     if (answer[field] !== expected) return `is about another ${field}`
   }
   return undefined
+}
+
+/**
+ * The identifying fields a query request carries, in its path or its query string: what was asked.
+ * A field the input gave that the request does not carry (an appid beside a code) was not asked,
+ * so WeChat's answer is not held to it.
+ */
+function askedIn(request: WechatRequest): Set<string> {
+  return new Set([...Object.keys(request.query ?? {}), ...(request.pathField ? [request.pathField] : [])])
 }
 
 /** Partner mode by openid or sub_openid: the fields in WeChat's order, optional ones only when given. */

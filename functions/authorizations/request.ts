@@ -67,8 +67,31 @@ export interface TerminateInput {
   reason: string
 }
 
+export type Operation = 'terminate' | 'query'
+
+/**
+ * What an input asks for: `"operation": "terminate"` (or none) or `"query"`. Only direct invocation
+ * may query; every other entry point terminates, and refuses an input that asks for anything else
+ * rather than terminating what a producer meant to look up.
+ */
+export function operationOf(input: unknown): Operation {
+  const operation =
+    typeof input === 'object' && input !== null ? (input as Record<string, unknown>).operation : undefined
+  if (operation === undefined || operation === null || operation === 'terminate') return 'terminate'
+  if (operation === 'query') return 'query'
+  throw new InvalidRequestError([{ path: 'operation', message: 'operation must be "terminate" or "query"' }])
+}
+
 /** The checked terminate input, or InvalidRequestError naming every bad field (one issue each). */
 export function parseTerminateInput(input: unknown, mode: Mode): TerminateInput {
+  if (operationOf(input) !== 'terminate') {
+    throw new InvalidRequestError([
+      {
+        path: 'operation',
+        message: 'operation must be "terminate" (or absent) here: only direct invocation queries',
+      },
+    ])
+  }
   const { ref, values } = parse(input, mode, ['reason'])
   return { ref, reason: values.reason! }
 }

@@ -77,18 +77,19 @@ export function readHttpInput(
 /** The query string's fields; a field given twice is refused rather than guessed. */
 export function readQueryString(event: APIGatewayProxyEventV2): Record<string, string> {
   const params = new URLSearchParams(event.rawQueryString ?? '')
-  const fields: Record<string, string> = {}
+  // A Map: a parameter named `constructor` or `__proto__` is just a name (and ignored later).
+  const fields = new Map<string, string>()
   const repeated = new Set<string>()
   for (const [name, value] of params) {
-    if (name in fields) repeated.add(name)
-    fields[name] = value
+    if (fields.has(name)) repeated.add(name)
+    fields.set(name, value)
   }
   if (repeated.size > 0) {
     throw new InvalidRequestError(
       [...repeated].map((name) => ({ path: name, message: `${name} must be given once` })),
     )
   }
-  return fields
+  return Object.fromEntries(fields)
 }
 
 const BOM = '\ufeff'

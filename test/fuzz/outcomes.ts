@@ -57,14 +57,10 @@ const fits = (record: Apps, asked: Apps) =>
   record.appid === asked.appid && (asked.sub_appid === undefined || asked.sub_appid === record.sub_appid)
 
 /**
- * A code given with an appid other than the one the simulator gives codes. WeChat's path by code
- * carries no appid, but every query answer names one: the answer contradicts the input, so the
- * binding check (issue 8, item 1) trusts no query about it. test/faults/shapes.ts shows exactly
- * what each path then answers (rows code-with-another-appid); here: nothing a query decides.
+ * A code may come with any appid: WeChat's path by code carries none, so the answer is not held to
+ * it (reference.ts, bindingProblem: an answer is held to what the request asked). The outcome is the
+ * code's, whatever appid the input names (test/faults/shapes.ts, rows code-with-another-appid).
  */
-const contradicted = (input: Record<string, unknown>) =>
-  typeof input.authorization_code === 'string' && input.appid != null && input.appid !== DEFAULT_APPID
-
 /** A plain name: no magic prefix, nor anything that might be one. */
 const isPlain = (name: string) => !name.startsWith('SIM_')
 
@@ -101,18 +97,14 @@ export function createLedger() {
       input: Record<string, unknown>,
       batch?: readonly Record<string, unknown>[],
     ): readonly OutcomeKind[] {
-      const outcomes = outcomesOf(input, batch)
-      if (!contradicted(input)) return outcomes
-      // What a 204 decides stands; what the query decides becomes retryable, or failed after an untrusted 204.
-      const kept = outcomes.filter((kind) => kind !== 'already_terminated')
-      return [...new Set<OutcomeKind>([...kept, 'failed', 'retryable'])]
+      return outcomesOf(input, batch)
     },
     /** What a valid query input may come to: results, and the states a `found` may show. */
     query(input: Record<string, unknown>): {
       results: readonly QueryResultKind[]
       states: readonly AuthorizationState[]
     } {
-      return contradicted(input) ? { results: ['failed'], states: [] } : queryOf(input)
+      return queryOf(input)
     },
   }
 

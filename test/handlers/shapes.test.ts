@@ -385,6 +385,28 @@ describe('queue and invoke: every identification', () => {
     assert.deepEqual([stack.simulator.state(one), stack.simulator.state(two)], ['UNAVAILABLE', 'UNAVAILABLE'])
   })
 
+  it('a message or body asking for a query is refused (naming operation), never terminated', async () => {
+    const code = freshCode()
+    const message = {
+      service_id: SERVICE,
+      sub_mchid: SUB_MCHID,
+      authorization_code: code,
+      reason: REASON,
+      operation: 'query',
+    }
+    const mark = stack.simulator.requests.length
+    const event = sqsEvent([JSON.stringify(message)])
+    const response = (await partner.queue(event, lambdaContext())) as SQSBatchResponse
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[0]!.messageId }])
+    const answer = await http(partner, 'POST /v1/authorizations/terminate', { body: message })
+    assert.equal(answer.status, 400)
+    assert.deepEqual(
+      (answer.json.error as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path),
+      ['operation'],
+    )
+    assert.equal(stack.simulator.requests.length, mark, 'nothing sent')
+  })
+
   it('queue in direct mode: an openid message is done', async () => {
     const user = openid()
     const event = sqsEvent([
