@@ -10,7 +10,6 @@ import type {
   OutcomeKind,
   QueryResultKind,
 } from '../../functions/authorizations/outcome.ts'
-import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { identificationOf } from './oracle.ts'
 import { keyOf, type Sent } from './support.ts'
 
