@@ -26,7 +26,9 @@ export interface QueueFacts {
 }
 
 export async function queueFacts(sqs: Sqs, name: string): Promise<QueueFacts> {
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }))
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name })).catch((error: Error) => {
+    throw new Error(`queue ${name}: ${error.message}`, { cause: error })
+  })
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl,
@@ -74,13 +76,17 @@ export async function redrive(options: RedriveOptions): Promise<number> {
     io.out('nothing to redrive\n')
     return EXIT.done
   }
-  const { TaskHandle } = await sqs.send(
-    new StartMessageMoveTaskCommand({
-      SourceArn: dlq.arn,
-      DestinationArn: work.arn,
-      MaxNumberOfMessagesPerSecond: options.rate,
-    }),
-  )
+  const { TaskHandle } = await sqs
+    .send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: dlq.arn,
+        DestinationArn: work.arn,
+        MaxNumberOfMessagesPerSecond: options.rate,
+      }),
+    )
+    .catch((error: Error) => {
+      throw new Error(`StartMessageMoveTask failed: ${error.name}: ${error.message}`, { cause: error })
+    })
   io.out(`moving to ${work.name} (Ctrl-C stops watching; the move goes on in SQS)\n`)
   for (;;) {
     await wait(options.intervalMs)

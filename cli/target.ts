@@ -70,13 +70,18 @@ export function lambdaClient(options: TargetOptions, sockets = 50): LambdaClient
   })
 }
 
-/** SQS's client. The sandbox has no queues: locally, AWS_ENDPOINT_URL_SQS must name an emulator. */
+/**
+ * SQS's client. The sandbox has no queues: locally, AWS_ENDPOINT_URL_SQS must name an emulator.
+ * Queue URLs come from GetQueueUrl on the endpoint in use, so that endpoint serves them too (an
+ * emulator's URLs may name a host that does not resolve, e.g. sqs.us-east-1.localhost).
+ */
 export function sqsClient(options: TargetOptions): SQSClient {
-  if (!isLocal(options)) return new SQSClient({ region: options.region })
+  const common = { useQueueUrlAsEndpoint: false }
+  if (!isLocal(options)) return new SQSClient({ ...common, region: options.region })
   if (!process.env.AWS_ENDPOINT_URL_SQS && !process.env.AWS_ENDPOINT_URL) {
     throw new UsageError('the sandbox has no SQS queues: set AWS_ENDPOINT_URL_SQS to an SQS emulator')
   }
-  return new SQSClient({ region: options.region ?? LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
+  return new SQSClient({ ...common, region: options.region ?? LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
 }
 
 /**
