@@ -18,9 +18,13 @@ export interface CliRun {
   stderr: string
 }
 
-/** Starts the CLI; its stdout and stderr are pipes (not a terminal). */
-export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+/** Starts the CLI (`nodeArgs` go to node itself); its stdout and stderr are pipes (not a terminal). */
+export function spawnCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   })
