@@ -1,4 +1,5 @@
 /** `bulk-terminate`: the command line of cli/bulk/run.ts, its Ctrl-C and its summary. */
+import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { Mode } from '../input.ts'
 import type { Io } from '../single.ts'
@@ -49,6 +50,9 @@ function stopOnSignals(io: Io) {
   return { signal: controller.signal, release }
 }
 
+/** `npm run` works in the project folder; a relative path means the folder the operator ran it from. */
+const fromCaller = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path)
+
 async function run(options: Record<string, unknown>, io: Io): Promise<number> {
   const target = options as TargetOptions
   const name = functionName(target)
@@ -63,8 +67,8 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
   try {
     await checkClient(client)
     const report = await runBulk({
-      input: options.input as string,
-      output: options.output as string,
+      input: fromCaller(options.input as string),
+      output: fromCaller(options.output as string),
       fill,
       mode: options.mode as Mode,
       concurrency,

@@ -58,16 +58,16 @@ export function createProgress(options: ProgressOptions): Progress {
     const bar = new SingleBar(
       {
         stream,
-        format: '{bar} {percentage}% | {value}/{total} rows | {rate} calls/s | ETA {eta} | {counts}',
+        format: '{bar} {percentage}% | {value}/{total} rows | {rate} calls/s | ETA {time_left} | {counts}',
         hideCursor: true,
         etaBuffer: 50,
       },
       Presets.shades_classic,
     )
-    bar.start(total, 0, { rate: '0.0', eta: '?', counts: '' })
+    bar.start(total, 0, { rate: '0.0', time_left: '?', counts: '' })
     const draw = (tally: Tally) => {
       const { done, rate, eta } = figures(tally, total, now() - started)
-      bar.update(done, { rate, eta, counts: tally.describe() })
+      bar.update(done, { rate, time_left: eta, counts: tally.describe() })
     }
     return {
       update: draw,

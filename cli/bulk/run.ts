@@ -10,9 +10,10 @@ import { inputIssues, invokeEvent, type Mode } from '../input.ts'
 import { invoke } from '../invoke.ts'
 import { UsageError } from '../usage.ts'
 import { checkHeader, type Fill, inputRow, readRecords } from './input-file.ts'
+import { createPool } from './pool.ts'
 import { createProgress } from './progress.ts'
 import { createRateLimiter } from './rate.ts'
-import { openResults, readEarlierRows } from './results-file.ts'
+import { openResults, type RowResult, readEarlierRows } from './results-file.ts'
 import type { RowBook } from './row-book.ts'
 import { rowKey } from './row-book.ts'
 import { invalidRow, resultRow } from './row-result.ts'
@@ -41,6 +42,15 @@ export interface BulkReport {
   stoppedBy?: 'interrupt' | { error: string }
 }
 
+/** The records after the header. */
+async function* dataRecords(input: string): AsyncGenerator<string[]> {
+  let header = true
+  for await (const record of readRecords(input)) {
+    if (!header) yield record
+    header = false
+  }
+}
+
 async function readHeader(input: string): Promise<string[]> {
   for await (const record of readRecords(input)) return record
   throw new UsageError(`${input} is empty: it needs a header row`)
@@ -51,11 +61,11 @@ async function readHeader(input: string): Promise<string[]> {
  * earlier results, also checks that each of them belongs to a row of this input.
  */
 async function survey(input: string, header: string[], book: RowBook, output: string): Promise<number> {
-  let rows = -1
+  let rows = 0
   try {
-    for await (const record of readRecords(input)) {
+    for await (const record of dataRecords(input)) {
       rows += 1
-      if (rows > 0 && book.size > 0) book.mark(rowKey(inputRow(header, record, {}).values))
+      if (book.size > 0) book.mark(rowKey(inputRow(header, record, {}).values))
     }
   } catch (error) {
     throw new UsageError(`${input} is not valid CSV: ${error instanceof Error ? error.message : error}`)
@@ -87,29 +97,39 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
   const progress = createProgress({ total, stream: options.progress })
   const writer = openResults(output, header, earlier.whole)
   const take = createRateLimiter(options.rate)
+  const pool = createPool(options.concurrency)
+  // Stops taking rows: Ctrl-C, or a failure every further call would share.
   const halt = new AbortController()
   const onStop = () => halt.abort()
   options.stop.addEventListener('abort', onStop)
   let fatal: string | undefined
   let failure: unknown
-  const inflight = new Set<Promise<void>>()
-  const write = (values: string[], result: ReturnType<typeof resultRow>, called: boolean) => {
+  const write = (values: string[], result: RowResult, called: boolean) => {
     writer.append(values, result)
     tally.record(result.outcome, called)
     progress.update(tally)
   }
-  try {
-    let first = true
-    for await (const record of readRecords(input)) {
-      if (first) {
-        first = false
-        continue
+  const call = async (values: string[], event: Record<string, string>) => {
+    try {
+      const result = await invoke(options.client, options.functionName, event)
+      if (result.kind === 'error' && result.fatal) {
+        fatal ??= result.message
+        halt.abort()
       }
+      write(values, resultRow(result), true)
+    } catch (error) {
+      // RESULTS.csv could not be written (disk full?): stop rather than call without a record.
+      failure ??= error
+      halt.abort()
+    }
+  }
+  try {
+    for await (const record of dataRecords(input)) {
       if (halt.signal.aborted) break
       const row = inputRow(header, record, fill)
-      const earlier = book.size > 0 ? book.get(rowKey(row.values)) : undefined
-      if (earlier !== undefined && SETTLED.has(earlier)) {
-        tally.skip(earlier)
+      const settled = book.size > 0 ? book.get(rowKey(row.values)) : undefined
+      if (settled !== undefined && SETTLED.has(settled)) {
+        tally.skip(settled)
         progress.update(tally)
         continue
       }
@@ -119,31 +139,17 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
         write(row.values, invalidRow(issues), false)
         continue
       }
-      while (inflight.size >= options.concurrency) await Promise.race(inflight)
+      await pool.free()
       if (halt.signal.aborted) break
       try {
         await take(halt.signal)
       } catch {
         break
       }
-      const call = invoke(options.client, options.functionName, event)
-        .then((result) => {
-          if (result.kind === 'error' && result.fatal) {
-            fatal ??= result.message
-            halt.abort()
-          }
-          write(row.values, resultRow(result), true)
-        })
-        .catch((error: unknown) => {
-          // RESULTS.csv could not be written (disk full?): stop rather than call without a record.
-          failure ??= error
-          halt.abort()
-        })
-        .finally(() => inflight.delete(call))
-      inflight.add(call)
+      pool.add(call(row.values, event))
     }
   } finally {
-    await Promise.allSettled(inflight)
+    await pool.drain()
     writer.close()
     progress.stop(tally)
     options.stop.removeEventListener('abort', onStop)
