@@ -95,6 +95,9 @@ describe('terminate: one authorization', () => {
 describe('query', () => {
   // Until the invoke function knows `"operation": "query"` (issue 9), it reads a query as a
   // terminate; the CLI never sends a reason with a query, so that function refuses it as invalid.
+  // Once it does, this test becomes: a query by code or openid exits 0 with the state, an unknown
+  // authorization exits 1; and `terminate --openid ... --appid ...` joins the tests above (the
+  // switch on the CLI's side is the parser imported in cli/input.ts).
   it('is refused by an invoke function that predates the query operation, and terminates nothing', async () => {
     const code = uniqueCode()
     const run = await runCli(['--stage', 'local', 'query', '--authorization-code', code, ...IDS], env)
