@@ -103,7 +103,7 @@ describe('invoke: what came back', () => {
     assert.equal(result.kind, 'answer')
     const text = summarize((result as { body: Record<string, unknown> }).body, 'query')
     assert.match(text, /^authorization_state: AVAILABLE\n/)
-    assert.match(text, /^  openid +oUpF\*{20}eS6o$/m)
+    assert.match(text, /^ {2}openid +oUpF\*{20}eS6o$/m)
     assert.ok(!text.includes('oUpF8uMuAJO_M2pxb1Q9zNjWeS6o'))
     assert.match(text, /appid +wxd678efh567hg6787/)
     assert.match(text, /authorized at +2025-05-20T13:29:35\+08:00/)
