@@ -61,8 +61,17 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports
 }
 
-/** The `npm start` stack on free ports; the CLI reaches it with `--stage local` and this env. */
-export async function startCliSandbox(): Promise<{ sandbox: Sandbox; env: Record<string, string> }> {
+/** The sandbox the CLI tests share (it takes seconds to start): filled in by sandbox.test.ts's `before`. */
+export interface CliSandbox {
+  sandbox: Sandbox
+  /** What the CLI needs to reach it: `--stage local` and this environment. */
+  env: Record<string, string>
+  /** A folder for the test's files. */
+  dir: string
+}
+
+/** The `npm start` stack on free ports. */
+export async function startCliSandbox(): Promise<Pick<CliSandbox, 'sandbox' | 'env'>> {
   const [http, lambda, wechatpay, secretsManager] = (await freePorts(4)) as [number, number, number, number]
   const sandbox = await startSandbox({ ports: { http, lambda, wechatpay, secretsManager }, slowDelayMs: 500 })
   return { sandbox, env: { AWS_ENDPOINT_URL_LAMBDA: sandbox.lambdaUrl } }
