@@ -73,7 +73,9 @@ export interface CliSandbox {
 /** The `npm start` stack on free ports. */
 export async function startCliSandbox(): Promise<Pick<CliSandbox, 'sandbox' | 'env'>> {
   const [http, lambda, wechatpay, secretsManager] = (await freePorts(4)) as [number, number, number, number]
-  const sandbox = await startSandbox({ ports: { http, lambda, wechatpay, secretsManager }, slowDelayMs: 500 })
+  // eventBridge 0: any free port, for a sandbox that has an EventBridge stand-in (issue 10).
+  const ports = { http, lambda, wechatpay, secretsManager, eventBridge: 0 }
+  const sandbox = await startSandbox({ ports, slowDelayMs: 500 })
   return { sandbox, env: { AWS_ENDPOINT_URL_LAMBDA: sandbox.lambdaUrl } }
 }
 
@@ -82,12 +84,15 @@ export function readResults(path: string): Array<Record<string, string>> {
   return parse(readFileSync(path), { columns: true }) as Array<Record<string, string>>
 }
 
-/** Requests the WeChat Pay simulator received about an authorization code (terminate and query). */
-export const wechatCalls = (sandbox: Sandbox, code: string, method?: 'POST' | 'GET') =>
+/**
+ * Requests the WeChat Pay simulator received that name an authorization code or openid, in the path,
+ * the query string or the body (terminate and query).
+ */
+export const wechatCalls = (sandbox: Sandbox, name: string, method?: 'POST' | 'GET') =>
   sandbox.simulator.requests.filter(
     (request) =>
       (method === undefined || request.method === method) &&
-      new URL(request.url, 'http://x').pathname.split('/').includes(code),
+      `${decodeURIComponent(request.url)} ${request.body}`.split(/[^0-9A-Za-z_*-]+/).includes(name),
   ).length
 
 let serial = 0
