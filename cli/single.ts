@@ -4,6 +4,8 @@
  * function; the answer is printed as a summary, or as the function's JSON with --json.
  */
 import { type Command, Option } from 'commander'
+import type { RowOutcome } from './bulk/row-book.ts'
+import { DONE } from './bulk/tally.ts'
 import {
   describeIssues,
   type InputFields,
@@ -22,7 +24,6 @@ export interface Io {
   err: (text: string) => void
 }
 
-const DONE = new Set(['terminated', 'already_terminated'])
 /** Identifiers of a user's authorization: shown masked, as the service logs them. */
 const MASKED = new Set(['authorization_code', 'openid', 'sub_openid'])
 const SHOWN = ['authorization_code', 'openid', 'sub_openid', 'appid', 'sub_appid', 'service_id', 'sub_mchid']
@@ -99,13 +100,14 @@ async function run(operation: Operation, options: Record<string, unknown>, io: I
     }
     io.out(options.json ? `${JSON.stringify(result.body, null, 2)}\n` : summarize(result.body, operation))
     if (operation === 'query') return EXIT.done
-    return DONE.has(String(result.body.outcome)) ? EXIT.done : EXIT.notDone
+    return DONE.has(result.body.outcome as RowOutcome) ? EXIT.done : EXIT.notDone
   } finally {
     client.destroy()
   }
 }
 
-const camel = (field: string) => field.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())
+/** commander's name for the option of an input field: service_id -> serviceId. */
+export const camel = (field: string) => field.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())
 
 /**
  * `terminate` and `query` on the program. A query takes no --reason and never sends one: an invoke

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { Mode } from '../input.ts'
-import type { Io } from '../single.ts'
+import { camel, type Io } from '../single.ts'
 import { checkClient, functionName, lambdaClient, type TargetOptions } from '../target.ts'
 import { EXIT } from '../usage.ts'
 import type { Fill } from './input-file.ts'
@@ -58,7 +58,7 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
   const name = functionName(target)
   const fill: Fill = {}
   for (const [, field] of FILLS) {
-    const value = options[field.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())]
+    const value = options[camel(field)]
     if (typeof value === 'string') fill[field] = value
   }
   const concurrency = options.concurrency as number
