@@ -1,0 +1,76 @@
+/**
+ * The input CSV, streamed: a header naming input fields, then one authorization per row. Columns the
+ * CLI does not know are kept (they come back in RESULTS.csv) but never sent.
+ */
+import { createReadStream } from 'node:fs'
+import { parse } from 'csv-parse'
+import {
+  IDENTIFICATIONS,
+  INPUT_FIELDS,
+  type InputField,
+  type InputFields,
+  type InputIssue,
+  type Mode,
+  requiredFields,
+} from '../input.ts'
+import { UsageError } from '../usage.ts'
+import { RESULT_COLUMNS } from './results-file.ts'
+
+/** Flags that fill a field the file has no column for. */
+export type Fill = Partial<Record<InputField, string>>
+
+export interface InputRow {
+  /** The row's values, one per header column (missing ones empty, extra ones dropped). */
+  values: string[]
+  fields: InputFields
+  /** Problems of the row's shape, found before the service's rules are asked. */
+  shape: InputIssue[]
+}
+
+/** Streams the file's records as arrays of strings; a broken CSV rejects naming the line. */
+export function readRecords(path: string): AsyncIterable<string[]> {
+  return createReadStream(path).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true }))
+}
+
+/** The header must name fields the CLI can send, once each, and cover what every row needs. */
+export function checkHeader(header: readonly string[], fill: Fill, mode: Mode): void {
+  const seen = new Set<string>()
+  for (const column of header) {
+    if (column.trim() === '') throw new UsageError('the input header has an empty column name')
+    if (seen.has(column)) throw new UsageError(`the input header names ${column} twice`)
+    if ((RESULT_COLUMNS as readonly string[]).includes(column)) {
+      throw new UsageError(`the input has a column ${column}: is it a results file? Give the original input`)
+    }
+    seen.add(column)
+  }
+  if (!IDENTIFICATIONS.some((field) => seen.has(field))) {
+    throw new UsageError(`the input header must name one of ${IDENTIFICATIONS.join(', ')}`)
+  }
+  for (const field of Object.keys(fill) as InputField[]) {
+    if (seen.has(field)) {
+      throw new UsageError(
+        `--${field.replaceAll('_', '-')} fills a column the file lacks, but it has ${field}`,
+      )
+    }
+  }
+  for (const field of requiredFields('terminate', mode)) {
+    if (!seen.has(field) && fill[field] === undefined) {
+      throw new UsageError(`${field} is required: add a ${field} column or --${field.replaceAll('_', '-')}`)
+    }
+  }
+}
+
+export function inputRow(header: readonly string[], record: readonly string[], fill: Fill): InputRow {
+  const values = header.map((_, index) => record[index] ?? '')
+  const shape =
+    record.length === header.length
+      ? []
+      : [{ path: '', message: `the row has ${record.length} fields, the header ${header.length}` }]
+  const fields: InputFields = { ...fill }
+  header.forEach((column, index) => {
+    if ((INPUT_FIELDS as readonly string[]).includes(column) && values[index] !== '') {
+      fields[column as InputField] = values[index]
+    }
+  })
+  return { values, fields, shape }
+}

@@ -1,0 +1,98 @@
+/**
+ * One call of the invoke function through Lambda's API, and what came back: the function's JSON
+ * (an outcome, or a query's state), the errors it throws by name, or a failure to call it at all.
+ */
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda'
+import type { InputIssue } from './input.ts'
+
+export type InvokeResult =
+  | { kind: 'answer'; body: Record<string, unknown> }
+  /** InvalidRequestError: the deployed function's rules refused the event (nothing sent to WeChat). */
+  | { kind: 'invalid'; issues: InputIssue[] }
+  /** AuthorizationNotFoundError: a query for an authorization WeChat does not know. */
+  | { kind: 'not_found'; message: string }
+  /**
+   * The call failed. `retryable` when trying again later may work (throttled, network, a timeout);
+   * `fatal` when no other call can work either (no such function, no access, no credentials).
+   */
+  | { kind: 'error'; message: string; retryable: boolean; fatal: boolean }
+
+/** Errors about the target or the caller, not about the row: every other call would fail the same way. */
+const FATAL = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+  'ResourceConflictException',
+])
+
+interface FunctionError {
+  errorType?: string
+  errorMessage?: string
+  trace?: string[]
+  issues?: InputIssue[]
+}
+
+/**
+ * The error's name. AWS reports it as `errorType`; serverless-offline's worker threads lose the
+ * class name (`"errorType": "Error"`) but keep it at the start of the trace.
+ */
+function errorName(error: FunctionError): string {
+  const traced = /^(\w+):/.exec(error.trace?.[0] ?? '')?.[1]
+  return error.errorType === 'Error' && traced ? traced : (error.errorType ?? 'Error')
+}
+
+/** The function's issues when it sent them; otherwise its message (`invalid request: a; b`) split. */
+function issuesOf(error: FunctionError): InputIssue[] {
+  if (Array.isArray(error.issues)) return error.issues
+  const text = (error.errorMessage ?? '').replace(/^invalid request:\s*/, '')
+  return text.split('; ').map((message) => ({ path: '', message }))
+}
+
+function parsePayload(payload: Uint8Array | undefined): unknown {
+  const text = Buffer.from(payload ?? new Uint8Array()).toString('utf8')
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+export async function invoke(
+  client: LambdaClient,
+  functionName: string,
+  event: Record<string, string>,
+): Promise<InvokeResult> {
+  let answer: InvokeCommandOutput
+  try {
+    answer = await client.send(
+      new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(event) }),
+    )
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error'
+    const message = `${name}: ${error instanceof Error ? error.message : String(error)}`
+    return { kind: 'error', message, retryable: !FATAL.has(name), fatal: FATAL.has(name) }
+  }
+  const body = parsePayload(answer.Payload)
+  if (answer.FunctionError) {
+    const error = (body ?? {}) as FunctionError
+    const name = errorName(error)
+    if (name === 'InvalidRequestError') return { kind: 'invalid', issues: issuesOf(error) }
+    if (name === 'AuthorizationNotFoundError') {
+      return { kind: 'not_found', message: error.errorMessage ?? 'authorization not found' }
+    }
+    const message = `the function failed: ${name}: ${error.errorMessage ?? 'no message'}`
+    return { kind: 'error', message, retryable: /timed ?out/i.test(message), fatal: false }
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      kind: 'error',
+      message: 'the function answered something other than a JSON object',
+      retryable: false,
+      fatal: false,
+    }
+  }
+  return { kind: 'answer', body: body as Record<string, unknown> }
+}
