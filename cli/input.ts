@@ -3,8 +3,13 @@
  * how an identifier is masked. A row the service would refuse is refused here first, so it costs no
  * call; the rules are imported, never copied, so the two cannot drift apart.
  */
-import { maskCode } from '../functions/runtime/observability.ts'
-import { type InputIssue, InvalidRequestError, parseTerminateInput } from '../functions/terminate/request.ts'
+import {
+  type InputIssue,
+  InvalidRequestError,
+  parseQueryInput,
+  parseTerminateInput,
+} from '../functions/authorizations/request.ts'
+import { maskCode } from '../functions/runtime/mask.ts'
 
 export type { InputIssue }
 export { maskCode }
@@ -41,21 +46,15 @@ export function invokeEvent(fields: InputFields, operation: Operation): Record<s
   return event
 }
 
-/**
- * What the service would refuse in this event (nothing when it is valid), by its own parser.
- * Today's parser (functions/terminate/request.ts) knows partner mode and authorization codes only;
- * the mode is passed on once the parser takes it. A query needs no reason, so the parser's
- * complaint about a missing one does not count for a query.
- */
-export function inputIssues(event: Record<string, string>, operation: Operation, _mode: Mode): InputIssue[] {
+/** What the service would refuse in this event (nothing when it is valid), by its own parser. */
+export function inputIssues(event: Record<string, string>, operation: Operation, mode: Mode): InputIssue[] {
   try {
-    parseTerminateInput(event)
+    if (operation === 'query') parseQueryInput(event, mode)
+    else parseTerminateInput(event, mode)
     return []
   } catch (error) {
     if (!(error instanceof InvalidRequestError)) throw error
-    return error.issues.filter(
-      (issue) => !(operation === 'query' && issue.path === 'reason' && event.reason === undefined),
-    )
+    return [...error.issues]
   }
 }
 

@@ -130,6 +130,19 @@ export function bulkTests(context: CliSandbox) {
       )
     })
 
+    it('openid rows: --appid fills the app; a sub_openid row without its sub_appid is invalid, without a call', async () => {
+      const [openid, subOpenid] = [uniqueCode('o'), uniqueCode('o')]
+      const files = csv(['openid,sub_openid,reason', `${openid},,r`, `,${subOpenid},r`])
+      const run = await bulk(files, '--appid', 'wxd678efh567hg6787')
+      assert.equal(run.code, 1, run.stderr)
+      const rows = new Map(readResults(files.output).map((row) => [row.openid || row.sub_openid, row]))
+      assert.equal(rows.get(openid)?.outcome, 'terminated')
+      assert.equal(rows.get(subOpenid)?.outcome, 'invalid')
+      assert.equal(rows.get(subOpenid)?.error, 'sub_appid: sub_appid is required with sub_openid')
+      assert.equal(wechatCalls(context.sandbox, subOpenid), 0)
+      assert.equal(wechatCalls(context.sandbox, openid, 'POST'), 1)
+    })
+
     it('exit 0 when every row is done; the flags fill columns the file lacks', async () => {
       const files = csv(['authorization_code', uniqueCode(), uniqueCode()])
       const run = await bulk(files, '--reason', '用户申请解除授权')

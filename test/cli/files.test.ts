@@ -39,17 +39,18 @@ describe('the input rules come from the service', () => {
     })
   })
 
-  it("a query's missing reason is no issue, a bad one still is", () => {
+  it('a query ignores a reason; the mode decides which fields belong', () => {
     const event = { authorization_code: 'c1', service_id: '500001', sub_mchid: '1900000109' }
-    assert.deepEqual(inputIssues(event, 'query', 'partner'), [])
+    assert.deepEqual(inputIssues({ ...event, reason: ' ' }, 'query', 'partner'), [])
     assert.deepEqual(
       inputIssues(event, 'terminate', 'partner').map((issue) => issue.path),
       ['reason'],
     )
     assert.deepEqual(
-      inputIssues({ ...event, reason: ' ' }, 'query', 'partner').map((issue) => issue.path),
-      ['reason'],
+      inputIssues({ ...event, reason: 'r' }, 'terminate', 'direct').map((issue) => issue.path),
+      ['sub_mchid'],
     )
+    assert.deepEqual(requiredFields('terminate', 'direct'), ['service_id', 'reason'])
   })
 })
 

@@ -93,25 +93,83 @@ export function singleTests(context: CliSandbox) {
     })
   })
 
-  describe('query', () => {
-    // Until the invoke function knows `"operation": "query"` (issue 9), it reads a query as a
-    // terminate; the CLI never sends a reason with a query, so that function refuses it as invalid.
-    // Once it does, this test becomes: a query by code or openid exits 0 with the state, an unknown
-    // authorization exits 1; and `terminate --openid ... --appid ...` joins the tests above (the
-    // switch on the CLI's side is the parser imported in cli/input.ts).
-    it('is refused by an invoke function that predates the query operation, and terminates nothing', async () => {
+  describe('query, and an authorization named by openid', () => {
+    const query = (...args: string[]) => runCli(['--stage', 'local', 'query', ...args, ...IDS], context.env)
+    const APPID = 'wxd678efh567hg6787'
+
+    it('query by code: the verified state, exit 0, nothing terminated; after a terminate, UNAVAILABLE', async () => {
       const code = uniqueCode()
+      const first = await query('--authorization-code', code)
+      assert.equal(first.code, 0, first.stderr)
+      assert.match(first.stdout, /^authorization_state: AVAILABLE$/m)
+      assert.ok(!first.stdout.includes(code), 'the code is masked in the summary')
+      assert.equal(wechatCalls(context.sandbox, code, 'POST'), 0)
+      assert.equal((await terminate(code)).code, 0)
+      const after = await query('--authorization-code', code, '--json')
+      assert.equal(after.code, 0, after.stderr)
+      const state = JSON.parse(after.stdout) as Record<string, unknown>
+      assert.equal(state.authorization_state, 'UNAVAILABLE')
+      assert.equal(state.authorization_code, code)
+      assert.notEqual(state.cancel_authorization_time, null)
+    })
+
+    it('query by openid: found under its app (exit 0), not found under another (exit 1)', async () => {
+      const openid = uniqueCode('o')
+      const found = await query('--openid', openid, '--appid', APPID)
+      assert.equal(found.code, 0, found.stderr)
+      assert.match(found.stdout, /^authorization_state: AVAILABLE$/m)
+      assert.equal(wechatCalls(context.sandbox, openid, 'GET'), 1)
+      const elsewhere = await query('--openid', openid, '--appid', 'wx_another_app')
+      assert.equal(elsewhere.code, 1)
+      assert.match(elsewhere.stderr, /^not found: /)
+    })
+
+    it('terminate by openid: terminated, exit 0; the openid masked in the summary', async () => {
+      const openid = uniqueCode('o')
+      const args = [
+        '--stage',
+        'local',
+        'terminate',
+        '--openid',
+        openid,
+        '--appid',
+        APPID,
+        ...IDS,
+        '--reason',
+        'r',
+      ]
+      const run = await runCli(args, context.env)
+      assert.equal(run.code, 0, run.stderr)
+      assert.match(run.stdout, /^outcome: terminated$/m)
+      assert.ok(!run.stdout.includes(openid))
+      const again = await runCli([...args, '--json'], context.env)
+      const outcome = JSON.parse(again.stdout) as Record<string, unknown>
+      assert.deepEqual(
+        [outcome.outcome, outcome.openid, outcome.authorization_code],
+        ['already_terminated', openid, null],
+      )
+    })
+
+    it('--mode direct: partner-only fields are invalid input, nothing sent', async () => {
+      const sent = context.sandbox.simulator.requests.length
       const run = await runCli(
-        ['--stage', 'local', 'query', '--authorization-code', code, ...IDS],
+        [
+          '--stage',
+          'local',
+          '--mode',
+          'direct',
+          'terminate',
+          '--authorization-code',
+          uniqueCode(),
+          ...IDS,
+          '--reason',
+          'r',
+        ],
         context.env,
       )
       assert.equal(run.code, 2)
-      assert.match(
-        run.stderr,
-        /the function refused the input, nothing sent: .*reason.*predates the query operation/,
-      )
-      assert.equal(wechatCalls(context.sandbox, code), 0)
-      assert.equal(context.sandbox.simulator.state(code), undefined)
+      assert.match(run.stderr, /sub_mchid: sub_mchid is for partner mode only/)
+      assert.equal(context.sandbox.simulator.requests.length, sent)
     })
   })
 
