@@ -29,7 +29,10 @@ describe('commands in README.md and docs/', () => {
 
   it('name only npm scripts that exist', () => {
     const scripts = Object.keys(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).scripts)
-    const named = commandsIn(/npm run ([\w:-]+)/g).map((found) => found.replace(/^.*npm run /, ''))
+    // npm's own options may stand before the script's name: `npm run --silent cli -- ...`.
+    const named = commandsIn(/npm run (?:--?[\w-]+ )*([\w:][\w:-]*)/g).map(
+      (found) => /npm run (?:--?[\w-]+ )*([\w:][\w:-]*)/.exec(found)![1]!,
+    )
     assert.ok(named.length > 0)
     assert.deepEqual(
       named.filter((name) => !scripts.includes(name)),
