@@ -5,6 +5,7 @@
  */
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SQSClient } from '@aws-sdk/client-sqs'
+import { sandboxPorts } from '../infra/local/ports.ts'
 import { UsageError } from './usage.ts'
 
 export interface TargetOptions {
@@ -15,7 +16,8 @@ export interface TargetOptions {
 
 const SERVICE = 'payscore-terminate'
 /** serverless-offline's Lambda invoke API as `npm start` runs it (custom.serverless-offline.lambdaPort). */
-const LOCAL_LAMBDA_ENDPOINT = 'http://127.0.0.1:3002'
+/** The sandbox's Lambda invoke API, where `npm start` put it (SANDBOX_PORTS, as for npm start). */
+const localLambdaEndpoint = () => `http://127.0.0.1:${sandboxPorts().lambda}`
 const LOCAL_REGION = 'us-east-1'
 /** The sandbox checks no signature; the SDK still wants something to sign with. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
@@ -65,7 +67,7 @@ export function lambdaClient(options: TargetOptions, sockets = 50): LambdaClient
   return new LambdaClient({
     region: options.region ?? LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
-    endpoint: localEndpoint('AWS_ENDPOINT_URL_LAMBDA', LOCAL_LAMBDA_ENDPOINT),
+    endpoint: localEndpoint('AWS_ENDPOINT_URL_LAMBDA', localLambdaEndpoint()),
     requestHandler,
   })
 }

@@ -6,7 +6,7 @@
  * sandbox where `npm start` put it: SANDBOX_PORTS, if set, as for `npm start`.
  */
 import { maskCode } from '../../functions/runtime/mask.ts'
-import { sandboxPorts } from './sandbox.ts'
+import { sandboxPorts } from './ports.ts'
 import type { NotifyControlAnswer } from './sandbox-notify.ts'
 
 const [kind, code, ...rest] = process.argv.slice(2)
