@@ -64,7 +64,10 @@ export function normalize(envelope: Envelope, plaintext: Uint8Array): Notificati
     summary: envelope.summary,
   }
   const resource = parse(plaintext)
-  const detailType = AUTHORIZATION_EVENTS[envelope.event_type]
+  // Own keys only: an event type named `constructor` or `toString` is just another event type.
+  const detailType = Object.hasOwn(AUTHORIZATION_EVENTS, envelope.event_type)
+    ? AUTHORIZATION_EVENTS[envelope.event_type]
+    : undefined
   if (!detailType) return { detailType: OTHER, detail: { ...common, resource } }
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
     throw malformed('resource', `the resource of ${envelope.event_type} must be a JSON object`)

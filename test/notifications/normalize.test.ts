@@ -145,6 +145,17 @@ describe('normalize: other event types', () => {
   }
 })
 
+describe('normalize: event types named like what every object has', () => {
+  for (const eventType of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    it(`${eventType} is another event type: PayScore Notification with the resource as it is`, () => {
+      const resource = ['a']
+      const event = normalize(envelope({ event_type: eventType }), plain(resource))
+      assert.equal(event.detailType, 'PayScore Notification')
+      assert.deepEqual((event.detail as { resource: unknown }).resource, resource)
+    })
+  }
+})
+
 describe('chinaTimeToIso', () => {
   it('reads yyyyMMddHHmmss as China time', () => {
     const iso = chinaTimeToIso('20261130112233')
