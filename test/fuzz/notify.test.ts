@@ -22,6 +22,7 @@ import {
   type Made,
   makeNotification,
   type NotificationSpec,
+  PROTOTYPE_NAMES,
 } from './notifications.ts'
 import { expectedAnswers, isUtf8, prepare, sourceArb } from './notify-cases.ts'
 import {
@@ -116,6 +117,20 @@ const caseArb = fc.record({
   twice: fc.boolean(),
 })
 
+/**
+ * Genuine notifications that must always run: event types named like Object.prototype's properties,
+ * with an object resource and with another JSON value (both are other event types' resources).
+ */
+const PROTOTYPE_EXAMPLES = PROTOTYPE_NAMES.flatMap((eventType, index) =>
+  [{ out_order_no: `proto-${index}` }, []].map((resource) => [
+    {
+      genuine: { spec: { id: `proto-${eventType}-${index}`, eventType, resource }, iso: undefined },
+      base64: false,
+      bridge: 'accepts' as const,
+    },
+  ]),
+) as Array<[{ genuine: { spec: NotificationSpec; iso: undefined }; base64: boolean; bridge: 'accepts' }]>
+
 describe('POST /v1/wechatpay/notifications, fuzzed', () => {
   it('answers 204/400/401/413 to any body and headers, never 500, and publishes only what WeChat sent untouched', async () => {
     await fc.assert(
@@ -181,7 +196,7 @@ describe('POST /v1/wechatpay/notifications, fuzzed', () => {
           tally(shapes.byDetailType, detailTypeOf(spec.eventType))
         },
       ),
-      { seed: 0x40712, numRuns: fuzzRuns(150) },
+      { seed: 0x40712, numRuns: fuzzRuns(150), examples: PROTOTYPE_EXAMPLES },
     )
     assert.equal(Object.keys(shapes.byDetailType).length, 3, JSON.stringify(shapes))
     assert.ok(shapes.retried > 0 && shapes.base64 > 0, JSON.stringify(shapes))
