@@ -9,10 +9,16 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { FAULT_MATRIX, type FaultRow, formatSent, renderFaultTable } from './matrix.ts'
 import { DOC_END, DOC_START, DOC_URL, docClaims, parseSent, tableCells, withTable } from './render.ts'
+import { expectedEvents } from './rows.ts'
 
 const doc = readFileSync(DOC_URL, 'utf8')
 const REGENERATE = 'run npm run docs:faults'
-const expectation = (row: FaultRow) => ({ outcome: row.outcome, status: row.status, sent: row.sent })
+const expectation = (row: FaultRow) => ({
+  outcome: row.outcome,
+  status: row.status,
+  sent: row.sent,
+  events: expectedEvents(row),
+})
 
 describe('docs/FAULTS.md', () => {
   it('states what every row that matrix.test.ts runs does, and nothing about a row that never runs', () => {

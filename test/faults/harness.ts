@@ -1,26 +1,47 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import type { OutcomeKind, QueryResultKind } from '../../functions/authorizations/outcome.ts'
+import { TERMINATION } from '../../functions/events/entries.ts'
 import { STATUS_BY_QUERY_RESULT } from '../../functions/runtime/http.ts'
 import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { httpEvent, lambdaContext, routeEvent } from '../helpers/lambda.ts'
 import { type Container, freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
 import { readSent } from '../helpers/wechatpay-requests.ts'
+import {
+  type Delivery,
+  deliverNotification,
+  deliverRecord,
+  type Notification,
+  type NotificationOutcome,
+  type NotificationRequest,
+  wechatNotification,
+} from './deliveries.ts'
+import { expectedEvents, type FaultRow } from './rows.ts'
 
-/** What one HTTP call under a fault came to. */
+/** What one call (HTTP, a queue record, or a notification) under a fault came to. */
 export interface Observation {
-  status: number
+  /** The HTTP status; null for a queue record (no HTTP answer). */
+  status: number | null
   /**
-   * Terminate: the outcome, from the body, or for a 500 (no detail in the body) from the
-   * `termination finished` log line. Query: the result its status stands for.
+   * Terminate: the outcome, from the body, or for a 500 (no detail in the body) or a queue record
+   * from the `termination finished` log line. Query: the result its status stands for.
+   * Notification: the `result` of its `notification finished` line, or `unexpected_error`.
    */
-  outcome: OutcomeKind | QueryResultKind | undefined
+  outcome: OutcomeKind | QueryResultKind | NotificationOutcome | undefined
   attempts: number | undefined
   body: Record<string, unknown>
   headers: Record<string, unknown>
   /** Requests WeChat Pay (the simulator) received naming the call's authorization, as it named it. */
   terminate: number
   query: number
-  /** The function's log lines for this invocation (by its request id). */
+  /**
+   * Events EventBridge accepted for the call: terminations naming its authorization as it named
+   * it, or the notification's (by notification_id).
+   */
+  events: number
+  /**
+   * The function's log lines for this invocation, by its request id; for a notification every line
+   * written meanwhile, its metrics included (those rows run one at a time).
+   */
   logs: Array<Record<string, unknown>>
   elapsedMs: number
 }
@@ -56,8 +77,18 @@ export interface Harness {
   post(code: string, options?: { remainingMs?: number }): Promise<Observation>
   /** Any route, either mode, through the real handler. */
   call(call: Call): Promise<Observation>
-  /** GetSecretValue calls so far. */
-  secretReads(): number
+  /** A notification WeChat makes now for a fresh code and openid (all of it known to the leak scan). */
+  notification(request?: NotificationRequest): Notification
+  /** Delivers a notification to the notification function (of `container`, default the partner one). */
+  notify(sent: Notification, delivery?: Delivery & { container?: Container }): Promise<Observation>
+  /** One SQS record terminating `code` through the partner container's queue handler. */
+  queue(code: string, options?: { receiveCount?: number }): Promise<Observation>
+  /** A fresh container (a cold start) with `env` over the shared one's; its logs are scanned too. */
+  container(env?: Record<string, string>): Container
+  /** Values no log line may hold (APIv3 keys, ciphertexts, plaintexts), for the leak scan. */
+  readonly secrets: string[]
+  /** GetSecretValue calls so far, for every secret or for `secretId`. */
+  secretReads(secretId?: string): number
   /** The containers' log lines so far. */
   logLines(): string[]
   close(): Promise<void>
@@ -103,6 +134,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     partner: stack.container({ ...env }),
     direct: stack.container({ ...env, WECHATPAY_MODE: 'direct' }),
   }
+  const others: Container[] = []
   const requestsFor = (call: Call, endpoint: 'terminate' | 'query') =>
     stack.simulator.requests
       .map(readSent)
@@ -113,8 +145,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
           sent.by === (call.by ?? 'authorization_code'),
       ).length
 
+  const terminationEvents = (by: string, name: string) =>
+    stack.eventBridge.events.filter(
+      (event) => event.detailType === TERMINATION && (event.detail as Record<string, unknown>)[by] === name,
+    ).length
+
   const codes = new Set<string>()
   const openids = new Set<string>()
+  const secrets: string[] = []
   async function call(request: Call): Promise<Observation> {
     const container = containers[request.mode ?? 'partner']
     const context = lambdaContext(request.remainingMs ?? 15_000)
@@ -137,15 +175,21 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       headers: response.headers ?? {},
       terminate: requestsFor(request, 'terminate'),
       query: requestsFor(request, 'query'),
+      events: terminationEvents(request.by ?? 'authorization_code', request.name),
       logs,
       elapsedMs,
     }
   }
+  const sentFor = (name: string) => ({
+    terminate: requestsFor({ name }, 'terminate'),
+    query: requestsFor({ name }, 'query'),
+  })
   return {
     stack,
     codes,
     openids,
-    logLines: () => [...containers.partner.logs.text(), ...containers.direct.logs.text()],
+    secrets,
+    logLines: () => [containers.partner, containers.direct, ...others].flatMap((c) => c.logs.text()),
     code(prefix = 'fault') {
       const code = freshCode(prefix)
       codes.add(code)
@@ -159,35 +203,50 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     post: (code, { remainingMs } = {}) => call({ name: code, ...(remainingMs ? { remainingMs } : {}) }),
     call,
-    secretReads: () =>
-      stack.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue').length,
+    notification(request = {}) {
+      const code = freshCode('notify')
+      const openid = freshCode('onotify')
+      codes.add(code)
+      openids.add(openid)
+      const made = wechatNotification(stack, request, code, openid)
+      secrets.push(...made.secrets)
+      return made.sent
+    },
+    notify: (sent, { container = containers.partner, ...delivery } = {}) =>
+      deliverNotification(stack, container, sent, delivery, sentFor),
+    async queue(code, { receiveCount = 1 } = {}) {
+      const observation = await deliverRecord(containers.partner, code, receiveCount, sentFor)
+      return { ...observation, events: terminationEvents('authorization_code', code) }
+    },
+    container(overrides = {}) {
+      const container = stack.container({ ...env, ...overrides })
+      others.push(container)
+      return container
+    },
+    secretReads: (secretId) =>
+      stack.secretsManager.calls.filter(
+        (call) =>
+          call.operation === 'GetSecretValue' && (secretId === undefined || call.secretId === secretId),
+      ).length,
     close: () => stack.close(),
   }
 }
 
 /** Runs one row and checks what every row promises: outcome, status, and what reached WeChat Pay. */
-export async function runRow(
-  row: {
-    id: string
-    outcome: OutcomeKind | QueryResultKind
-    status: number
-    sent: { terminate: number | readonly [number, number]; query: number | readonly [number, number] }
-    run(h: Harness): Promise<Observation>
-    check?(observation: Observation, h: Harness): Promise<void> | void
-  },
-  h: Harness,
-): Promise<Observation> {
+export async function runRow(row: FaultRow, h: Harness): Promise<Observation> {
   const observation = await row.run(h)
   const within = (count: number, expected: number | readonly [number, number]) =>
     typeof expected === 'number' ? count === expected : count >= expected[0] && count <= expected[1]
-  const seen = `${observation.status} ${observation.outcome} (attempts ${observation.attempts}, ${observation.terminate} terminate + ${observation.query} query)`
+  const events = expectedEvents(row)
+  const seen = `${observation.status} ${observation.outcome} (attempts ${observation.attempts}, ${observation.terminate} terminate + ${observation.query} query, ${observation.events} events)`
   if (
     observation.status !== row.status ||
     observation.outcome !== row.outcome ||
     !within(observation.terminate, row.sent.terminate) ||
-    !within(observation.query, row.sent.query)
+    !within(observation.query, row.sent.query) ||
+    observation.events !== events
   ) {
-    const wanted = `${row.status} ${row.outcome} (${JSON.stringify(row.sent)})`
+    const wanted = `${row.status} ${row.outcome} (${JSON.stringify(row.sent)}, ${events} events)`
     throw new Error(`${row.id}: expected ${wanted}, got ${seen}`)
   }
   await row.check?.(observation, h)

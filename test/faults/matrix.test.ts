@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import type { NotificationFault } from '../../infra/local/simulator/notify.ts'
 import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { MAGIC_CODES, MAGIC_STATES } from '../../infra/local/wechatpay-simulator.ts'
 import { assertNoLeaks } from '../leaks/output.ts'
 import { pemBodyLines, signaturesOf } from '../leaks/scanner.ts'
+import type { NotificationOutcome } from './deliveries.ts'
 import { type Harness, runRow, startHarness } from './harness.ts'
 import { FAULT_MATRIX, type FaultRow, isolated, SHARED_ENV } from './matrix.ts'
 import { assertDocStates, DOC_URL, docClaims } from './render.ts'
-import { callLabel } from './rows.ts'
+import { callLabel, expectedEvents } from './rows.ts'
 
 let h: Harness
 const childCodes: string[] = []
@@ -30,14 +32,15 @@ after(() => h.close())
 async function inOwnContainer(row: FaultRow) {
   const own = await startHarness(row.container?.env)
   try {
-    const { status, outcome, attempts, terminate, query } = await runRow(row, own)
-    return { status, outcome, attempts, terminate, query }
+    const { status, outcome, attempts, terminate, query, events } = await runRow(row, own)
+    return { status, outcome, attempts, terminate, query, events }
   } finally {
     childCodes.push(...own.codes)
     childOpenids.push(...own.openids)
     childSecrets.push(
       ...signaturesOf(own.stack.simulator.requests.map((request) => request.headers.authorization)),
       ...pemBodyLines(own.stack.merchant.secret.merchant_private_key),
+      ...own.secrets,
     )
     childLines.push(...own.logLines())
     await own.close()
@@ -45,8 +48,8 @@ async function inOwnContainer(row: FaultRow) {
 }
 
 function rowTest(row: FaultRow) {
-  const sent = `${JSON.stringify(row.sent.terminate)} terminate, ${JSON.stringify(row.sent.query)} query`
-  it(`${row.id}: ${row.fault} -> ${row.status} ${row.outcome} (${sent})`, async () => {
+  const sent = `${JSON.stringify(row.sent.terminate)} terminate, ${JSON.stringify(row.sent.query)} query, ${expectedEvents(row)} events`
+  it(`${row.id}: ${row.fault} -> ${row.status ?? 'queue'} ${row.outcome} (${sent})`, async () => {
     const observation = row.container ? await inOwnContainer(row) : await runRow(row, h)
     assertDocStates(documented, row.id, observation)
   })
@@ -132,14 +135,58 @@ describe('fault matrix: coverage', () => {
       assert.ok(ids.includes(wanted), wanted)
     }
   })
+
+  it('covers the notification route: every notification the simulator spoils, a replay, what it cannot read, EventBridge, its configuration and key rotation', () => {
+    const notifications = FAULT_MATRIX.filter((row) => row.call === 'notification')
+    // Records over the unions: the typechecker fails when a fault or a result is added and not listed.
+    const faults: Record<NotificationFault, true> = {
+      tampered_ciphertext: true,
+      tampered_tag: true,
+      wrong_nonce: true,
+      wrong_associated_data: true,
+      bad_signature: true,
+      signtest: true,
+      skewed_timestamp: true,
+      unknown_serial: true,
+      unsigned: true,
+    }
+    const injected = notifications.map((row) => row.injected).join('\n')
+    for (const fault of Object.keys(faults)) assert.ok(injected.includes(`fault: '${fault}'`), fault)
+    const results: Record<NotificationOutcome, true> = {
+      published: true,
+      not_published: true,
+      unauthenticated: true,
+      malformed: true,
+      too_large: true,
+      secret_unusable: true,
+      unexpected_error: true,
+    }
+    assert.deepEqual(new Set(notifications.map((row) => row.outcome)), new Set(Object.keys(results)))
+    assert.deepEqual(new Set(notifications.map((row) => row.status)), new Set([204, 400, 401, 413, 500]))
+    const ids = new Set(FAULT_MATRIX.map((row) => row.id))
+    for (const wanted of [
+      'notify-replay',
+      'notify-eventbridge-refuses',
+      'notify-eventbridge-throttled',
+      'notify-eventbridge-hangs',
+      'notify-no-event-bus',
+      'notify-secret-without-apiv3-key',
+      'notify-rotation-wechat-key',
+      'events-http-refused',
+      'events-queue-outage',
+    ]) {
+      assert.ok(ids.has(wanted), wanted)
+    }
+  })
 })
 
 describe('fault matrix: logs', () => {
-  it('leak no key, signature, secret, unmasked code or unmasked openid, under any fault', () => {
+  it('leak no key, signature, secret, ciphertext, plaintext, APIv3 key, unmasked code or unmasked openid, under any fault', () => {
     const secrets = [
       ...signaturesOf(h.stack.simulator.requests.map((request) => request.headers.authorization)),
       ...pemBodyLines(h.stack.merchant.secret.merchant_private_key),
       ...childSecrets,
+      ...h.secrets,
     ]
     assert.ok(secrets.length > 50)
     const lines = assertNoLeaks([...h.logLines(), ...childLines], {

@@ -14,9 +14,20 @@ import type { Fault } from '../../infra/local/wechatpay-simulator.ts'
 import { MAGIC_CODES, MAGIC_STATES } from '../../infra/local/wechatpay-simulator.ts'
 import { createTestMerchant, MCHID, MERCHANT_SERIAL } from '../helpers/merchant.ts'
 import { SECRET_ID } from '../helpers/stack.ts'
+import { EVENT_ROWS } from './events.ts'
 import type { Observation } from './harness.ts'
+import { NOTIFICATION_ROWS } from './notifications.ts'
+import { NOTIFY_ENVIRONMENT_ROWS } from './notify-environment.ts'
 import { QUERY_ROWS } from './queries.ts'
-import { type Count, callLabel, type FaultRow, type InjectOptions, injected } from './rows.ts'
+import {
+  type Count,
+  callLabel,
+  expectedEvents,
+  type FaultRow,
+  type InjectOptions,
+  injected,
+  NO_STATUS,
+} from './rows.ts'
 import { SHAPE_ROWS } from './shapes.ts'
 
 export type { Count, FaultRow }
@@ -671,6 +682,7 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     outcome: 'terminated',
     status: 200,
     sent: { terminate: [13, 24], query: 0 },
+    events: 12,
     notes:
       'secret cached (default TTL): in-flight and later calls meet SIGN_ERROR, one refresh reads the new version, each retries once; all 12 terminated',
     container: { env: {} },
@@ -710,9 +722,14 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
         'some call met SIGN_ERROR and retried',
       )
       assert.equal(h.secretReads(), 2, 'one read at the cold start, one refresh shared by every caller')
-      const sent = (key: 'terminate' | 'query') =>
-        observations.reduce((sum, observation) => sum + observation[key], 0)
-      return { ...observations.at(-1)!, terminate: sent('terminate'), query: sent('query') }
+      const sum = (key: 'terminate' | 'query' | 'events') =>
+        observations.reduce((total, observation) => total + observation[key], 0)
+      return {
+        ...observations.at(-1)!,
+        terminate: sum('terminate'),
+        query: sum('query'),
+        events: sum('events'),
+      }
     },
   },
   {
@@ -740,6 +757,10 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
       }
     },
   },
+
+  ...EVENT_ROWS,
+  ...NOTIFICATION_ROWS,
+  ...NOTIFY_ENVIRONMENT_ROWS,
 ]
 
 // ---- the doc -------------------------------------------------------------------------------
@@ -765,12 +786,12 @@ const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 /** The markdown table docs/FAULTS.md holds between its fault-matrix markers. */
 export function renderFaultTable(rows: readonly FaultRow[] = FAULT_MATRIX): string {
   const header = [
-    '| Row | Source | Call | Fault | Injected with | Outcome | HTTP | Sent to WeChat Pay | Notes |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Row | Source | Call | Fault | Injected with | Outcome | HTTP | Sent to WeChat Pay | Events | Notes |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   const lines = rows.map(
     (row) =>
-      `| \`${row.id}\` | ${cell(row.source)}${row.container ? ' (own container)' : ''} | ${cell(row.call ?? DEFAULT_CALL)} | ${cell(row.fault)} | ${cell(row.injected)} | ${row.outcome} | ${row.status} | ${formatSent(row.sent)} | ${cell(row.notes)} |`,
+      `| \`${row.id}\` | ${cell(row.source)}${row.container ? ' (own container)' : ''} | ${cell(row.call ?? DEFAULT_CALL)} | ${cell(row.fault)} | ${cell(row.injected)} | ${row.outcome} | ${row.status ?? NO_STATUS} | ${formatSent(row.sent)} | ${expectedEvents(row)} | ${cell(row.notes)} |`,
   )
   return [...header, ...lines].join('\n')
 }

@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Observation } from './harness.ts'
 import { type Count, DOC_END, DOC_START, type FaultRow, formatSent, renderFaultTable } from './matrix.ts'
+import { NO_STATUS } from './rows.ts'
 
 export { DOC_END, DOC_START }
 
@@ -49,11 +50,13 @@ export function tableCells(doc: string): string[][] {
     .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)))
 }
 
-/** What the doc states a row does: the Outcome, HTTP and "Sent to WeChat Pay" columns. */
+/** What the doc states a row does: the Outcome, HTTP, "Sent to WeChat Pay" and Events columns. */
 export interface DocClaim {
   outcome: string
-  status: number
+  /** null where the doc says `—`: no HTTP answer (a queue record). */
+  status: number | null
   sent: FaultRow['sent']
+  events: number
 }
 
 /** The doc's claims by row id, read from its table by column name. */
@@ -64,16 +67,18 @@ export function docClaims(doc: string): Map<string, DocClaim> {
     if (index === -1) throw new Error(`docs/FAULTS.md's table has no column "${name}"`)
     return index
   }
-  const [id, outcome, status, sent] = ['Row', 'Outcome', 'HTTP', 'Sent to WeChat Pay'].map(column) as [
-    number,
-    number,
-    number,
-    number,
-  ]
+  const [id, outcome, status, sent, events] = ['Row', 'Outcome', 'HTTP', 'Sent to WeChat Pay', 'Events'].map(
+    column,
+  ) as [number, number, number, number, number]
   return new Map(
     rows.map((cells) => [
       cells[id]!.replace(/^`|`$/g, ''),
-      { outcome: cells[outcome]!, status: Number(cells[status]), sent: parseSent(cells[sent]!) },
+      {
+        outcome: cells[outcome]!,
+        status: cells[status] === NO_STATUS ? null : Number(cells[status]),
+        sent: parseSent(cells[sent]!),
+        events: Number(cells[events]),
+      },
     ]),
   )
 }
@@ -103,7 +108,7 @@ const within = (count: number, expected: Count) =>
 export function assertDocStates(
   claims: ReadonlyMap<string, DocClaim>,
   id: string,
-  observed: Pick<Observation, 'status' | 'outcome' | 'terminate' | 'query'>,
+  observed: Pick<Observation, 'status' | 'outcome' | 'terminate' | 'query' | 'events'>,
 ) {
   const claim = claims.get(id)
   if (!claim) throw new Error(`docs/FAULTS.md has no row ${id}: run npm run docs:faults`)
@@ -111,13 +116,14 @@ export function assertDocStates(
     claim.status === observed.status &&
     claim.outcome === observed.outcome &&
     within(observed.terminate, claim.sent.terminate) &&
-    within(observed.query, claim.sent.query)
+    within(observed.query, claim.sent.query) &&
+    claim.events === observed.events
   )
     return
   const sent = formatSent({ terminate: observed.terminate, query: observed.query })
   throw new Error(
-    `docs/FAULTS.md says ${id} answers ${claim.status} ${claim.outcome} after ${formatSent(claim.sent)}; ` +
-      `the service answered ${observed.status} ${observed.outcome} after ${sent}`,
+    `docs/FAULTS.md says ${id} answers ${claim.status} ${claim.outcome} after ${formatSent(claim.sent)}, ${claim.events} events; ` +
+      `the service answered ${observed.status} ${observed.outcome} after ${sent}, ${observed.events} events`,
   )
 }
 

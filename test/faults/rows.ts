@@ -4,9 +4,17 @@
  */
 import type { OutcomeKind, QueryResultKind } from '../../functions/authorizations/outcome.ts'
 import type { Endpoint, Fault, FaultRule } from '../../infra/local/wechatpay-simulator.ts'
+import type { NotificationOutcome } from './deliveries.ts'
 import type { Call, Harness, Observation } from './harness.ts'
 
-export type Source = 'WeChat Pay' | 'WeChat Pay sandbox code' | 'Secrets Manager' | 'Lambda' | 'Key rotation'
+export type Source =
+  | 'WeChat Pay'
+  | 'WeChat Pay sandbox code'
+  | 'WeChat Pay notification'
+  | 'Secrets Manager'
+  | 'EventBridge'
+  | 'Lambda'
+  | 'Key rotation'
 
 /** Requests WeChat Pay receives for the code: exact, or a range where timing decides. */
 export type Count = number | readonly [min: number, max: number]
@@ -20,10 +28,13 @@ export interface FaultRow {
   injected: string
   /** How the row calls the service (callLabel); default: terminate by code, partner mode. */
   call?: string
-  /** A termination's outcome, or a query's result. */
-  outcome: OutcomeKind | QueryResultKind
-  status: number
+  /** A termination's outcome, a query's result, or what the notification function reported. */
+  outcome: OutcomeKind | QueryResultKind | NotificationOutcome
+  /** The HTTP status; null for a queue record. */
+  status: number | null
   sent: { terminate: Count; query: Count }
+  /** Events EventBridge accepted for the call; by default what the issue's rule says (expectedEvents). */
+  events?: number
   notes: string
   /** Run in its own process (a fresh Lambda container) with this environment. */
   container?: { env: Record<string, string> }
@@ -66,4 +77,20 @@ export function callLabel({
 }: Omit<Call, 'name'>) {
   const name = by === 'authorization_code' ? 'code' : by
   return `${operation} by ${name}${mode === 'direct' ? ', direct mode' : ''}`
+}
+
+/** The doc's HTTP column for a row without an HTTP answer (a queue record). */
+export const NO_STATUS = '—'
+
+/** Outcomes that end a termination: each puts one event (issue 10); `retryable` puts none. */
+const ENDED: ReadonlySet<string> = new Set(['terminated', 'already_terminated', 'rejected', 'failed'])
+
+/**
+ * The events a row's call must have put on the bus: as the row says, else by the issue's rule (a
+ * termination that ended puts one, from any entry point; a query none).
+ */
+export function expectedEvents(row: Pick<FaultRow, 'events' | 'call' | 'outcome'>): number {
+  if (row.events !== undefined) return row.events
+  if (row.call?.startsWith('query')) return 0
+  return ENDED.has(row.outcome) ? 1 : 0
 }

@@ -6,6 +6,7 @@
  */
 import { type Container, type Stack, startStack } from '../helpers/stack.ts'
 import { assertNoLeaks } from '../leaks/output.ts'
+import type { KnownValues } from '../leaks/scanner.ts'
 import type { Mode } from './oracle.ts'
 import { createLedger } from './outcomes.ts'
 import { createUsedNames, type Sent, sentSince, trackUnhandledRejections } from './support.ts'
@@ -19,8 +20,11 @@ export interface FuzzStack {
   unhandled: ReturnType<typeof trackUnhandledRejections>
   /** Runs `work`; what WeChat received meanwhile (the ledger has learnt from it). */
   observe<T>(work: () => Promise<T>): Promise<{ result: T; sent: Sent[] }>
-  /** Scans both containers' log lines with every code and openid used; returns the number of lines. */
-  assertNoLeaks(): number
+  /**
+   * Scans both containers' log lines with every code and openid used, and the `secrets` given (an
+   * APIv3 key, ciphertexts); returns the number of lines.
+   */
+  assertNoLeaks(extra?: Pick<KnownValues, 'secrets'>): number
   close(): Promise<void>
 }
 
@@ -54,8 +58,11 @@ export async function startFuzzStack(env: Record<string, string> = {}): Promise<
         throw error
       }
     },
-    assertNoLeaks: () =>
-      assertNoLeaks([...containers.partner.logs.text(), ...containers.direct.logs.text()], used.known()),
+    assertNoLeaks: (extra = {}) =>
+      assertNoLeaks([...containers.partner.logs.text(), ...containers.direct.logs.text()], {
+        ...used.known(),
+        ...extra,
+      }),
     async close() {
       unhandled.stop()
       await stack.close()

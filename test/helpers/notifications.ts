@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { APIGatewayProxyEventV2 } from 'aws-lambda'
 import { createCredentialStore } from '../../functions/merchant/credentials.ts'
 import {
   createNotificationReceiver,
@@ -8,7 +9,9 @@ import {
   type ReceiverOptions,
 } from '../../functions/notifications/receive.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts'
-import type { SignedNotification } from '../../infra/local/simulator/notify.ts'
+import type { NotifierKey, SignedNotification } from '../../infra/local/simulator/notify.ts'
+import { httpEvent } from './lambda.ts'
+import { PUBLIC_KEY_ID, type TestMerchant } from './merchant.ts'
 
 export interface NotificationContainer {
   secretId: string
@@ -47,5 +50,35 @@ export async function notificationStandIns() {
       client.destroy()
       await sm.close()
     },
+  }
+}
+
+/** WeChat's signing key for the test merchant's notifications (its public half is in the secret). */
+export function notifierKey(merchant: TestMerchant): NotifierKey {
+  return { serial: PUBLIC_KEY_ID, privateKey: merchant.wechatpayKeys.privateKey }
+}
+
+/**
+ * What API Gateway (payload 2.0) hands the notification function for a POST to its route: the
+ * headers lower-cased, as API Gateway gives them, and the body as sent, base64 when asked.
+ */
+export function notificationEvent(
+  sent: { headers: Record<string, string>; body: string },
+  options: { base64?: boolean } = {},
+): APIGatewayProxyEventV2 {
+  const routeKey = 'POST /v1/wechatpay/notifications'
+  const event = httpEvent(undefined, sent.body, { raw: true, ...(options.base64 ? { base64: true } : {}) })
+  return {
+    ...event,
+    routeKey,
+    rawPath: '/v1/wechatpay/notifications',
+    requestContext: {
+      ...event.requestContext,
+      routeKey,
+      http: { ...event.requestContext.http, path: '/v1/wechatpay/notifications' },
+    },
+    headers: Object.fromEntries(
+      Object.entries(sent.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
   }
 }

@@ -6,8 +6,18 @@ import { inspect } from 'node:util'
 import fc from 'fast-check'
 import { maskCode } from '../../functions/runtime/observability.ts'
 import { createSigner } from '../../functions/wechatpay/signer.ts'
+import { authorizationResource, buildNotification } from '../../infra/local/simulator/notify.ts'
 import { createTestMerchant, MCHID, MERCHANT_SERIAL } from '../helpers/merchant.ts'
-import { isMasked, type LeakRule, pemBodyLines, scanLine, scanLines, signaturesOf } from './scanner.ts'
+import { notifierKey } from '../helpers/notifications.ts'
+import {
+  isMasked,
+  type LeakRule,
+  notificationSecrets,
+  pemBodyLines,
+  scanLine,
+  scanLines,
+  signaturesOf,
+} from './scanner.ts'
 
 const merchant = createTestMerchant()
 const signer = createSigner({
@@ -130,6 +140,53 @@ describe('leak scanner: each kind of leak is caught', () => {
     assert.equal(LONG.length, 128)
     assert.deepEqual(scanLine(log({ openid: maskCode(LONG), sub_openid: maskCode(OPENID) }), known), [])
     assert.deepEqual(scanLine(`queried ${maskCode(LONG)}`, known), [])
+  })
+
+  it("known values: a notification's ciphertext, plaintext and the APIv3 key, however a line holds them", () => {
+    const resource = authorizationResource('close', { authorization_code: 'demo_0001', openid: OPENID })
+    const sent = buildNotification({
+      eventType: 'PAYSCORE.USER_CLOSE_SERVICE',
+      resource,
+      apiv3Key: merchant.apiv3Key,
+      key: notifierKey(merchant),
+    })
+    const ciphertext = (JSON.parse(sent.body) as { resource: { ciphertext: string } }).resource.ciphertext
+    const plaintext = JSON.stringify(resource)
+    const known = {
+      codes: ['demo_0001'],
+      openids: [OPENID],
+      secrets: [merchant.apiv3Key, ...notificationSecrets(ciphertext, plaintext)],
+    }
+    const leaks: Array<[string, string]> = [
+      ['the body', log({ body: sent.body })],
+      ['the first 24 characters of the ciphertext', log({ error: `bad ${ciphertext.slice(0, 24)}` })],
+      ['the plaintext in a JSON field', log({ resource: plaintext })],
+      ['the plaintext, util.inspect', inspect({ plaintext }, { breakLength: Infinity })],
+      ['the plaintext in a message', `decrypted ${plaintext}`],
+      ['the APIv3 key in a field of another name', log({ key: merchant.apiv3Key })],
+    ]
+    for (const [name, line] of leaks) {
+      const findings = scanLine(line, known)
+      assert.ok(
+        findings.some((finding) => finding.rule === 'known-value' && finding.excerpt.startsWith('secret ')),
+        `${name}: ${findings.map((finding) => finding.excerpt).join(', ') || 'nothing'}`,
+      )
+    }
+    // What the notification function logs of it: its id and kind, merchant ids, ids masked.
+    const logged = log({
+      message: 'notification finished',
+      result: 'published',
+      notification_id: sent.id,
+      event_type: 'PAYSCORE.USER_CLOSE_SERVICE',
+      service_id: resource.service_id,
+      mchid: resource.mchid,
+      sub_mchid: resource.sub_mchid,
+      authorization_code: maskCode('demo_0001'),
+      openid: maskCode(OPENID),
+    })
+    assert.deepEqual(scanLine(logged, known), [])
+    // Too short to be looked for (it could match anything): a plaintext `{}`, a ciphertext of a tag alone.
+    assert.deepEqual(notificationSecrets('A'.repeat(24), '{}'), ['A'.repeat(24)])
   })
 
   it('findings are redacted: the excerpt never repeats the secret, nor key material next to it', () => {

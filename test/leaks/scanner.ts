@@ -227,3 +227,16 @@ export function pemBodyLines(pem: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('-----'))
 }
+
+/**
+ * What a notification must never leave in a log, besides the codes and openids it carries (known
+ * values of their own): its ciphertext, whole and its first 24 characters (a shortened one is as
+ * bad), and its decrypted plaintext, as it is and as a JSON string field escapes it. Shorter than
+ * 16 characters (a plaintext `{}` or `1`), a value could match anything and is not looked for.
+ */
+export function notificationSecrets(ciphertext: string, plaintext: string): string[] {
+  const escaped = JSON.stringify(plaintext).slice(1, -1)
+  return [...new Set([ciphertext, ciphertext.slice(0, 24), plaintext, escaped])].filter(
+    (value) => value.length >= 16,
+  )
+}
