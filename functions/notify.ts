@@ -58,13 +58,15 @@ export function createNotifyHandler({
       }
       const service = notifications()
       try {
-        const notification = await service.receive({ body, headers: notificationHeaders(event) }, deadline)
-        const { entry, result } = await service.publish(notification, deadline)
+        const received = await service.receive({ body, headers: notificationHeaders(event) }, deadline)
+        const { entry, result } = await service.publish(received.notification, deadline)
         const summary = entrySummary(entry, result)
         if (!result.accepted) {
           report('not_published', summary)
           return NOTIFICATION_ANSWERS.notPublished
         }
+        // Only now is it received: until its event is out, WeChat's resend must not be a replay.
+        received.remember()
         report('published', summary)
         return NOTIFICATION_ANSWERS.published
       } catch (error) {

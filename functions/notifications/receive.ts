@@ -11,14 +11,14 @@ import { beforeDeadline, newerKeysMayVerify, newerVersion } from '../merchant/ro
 import type { MerchantKeys } from '../merchant/secret.ts'
 import { decryptResource } from '../wechatpay/aead.ts'
 import { WechatPayError } from '../wechatpay/errors.ts'
-import type { HeaderSource, Verifier } from '../wechatpay/verifier.ts'
+import type { HeaderSource, VerifiedResponse, Verifier } from '../wechatpay/verifier.ts'
 import { type Envelope, readEnvelope } from './envelope.ts'
 import { NotificationError } from './errors.ts'
 import { type Notification, normalize } from './normalize.ts'
 
 /** What one secret version gives the notification function: WeChat's keys and the APIv3 key. */
 export interface NotificationKeys {
-  verifier: Pick<Verifier, 'verify'>
+  verifier: Pick<Verifier, 'verify' | 'remember'>
   apiv3Key: KeyObject
 }
 
@@ -37,13 +37,18 @@ export function notificationKeys(keys: MerchantKeys): NotificationKeys {
   return { verifier: keys.verifier, apiv3Key: keys.apiv3Key() }
 }
 
-/** Throws NotificationError UNVERIFIED (`reason`: the failed check, `cause`: the WechatPayError). */
+/**
+ * Verifies exactly as an answer is verified, except that the nonce is not yet remembered: a
+ * notification counts as received only once its event is published (Received.remember), so that
+ * WeChat sending the same request again after our 500 is not refused as a replay.
+ * Throws NotificationError UNVERIFIED (`reason`: the failed check, `cause`: the WechatPayError).
+ */
 export function verifyNotification(
   arrived: ArrivedNotification,
   verifier: NotificationKeys['verifier'],
-): void {
+): VerifiedResponse {
   try {
-    verifier.verify(arrived.headers, arrived.body)
+    return verifier.verify(arrived.headers, arrived.body, { remember: false })
   } catch (error) {
     if (!(error instanceof WechatPayError)) throw error
     throw new NotificationError('UNVERIFIED', `notification not verified: ${error.message}`, {
@@ -73,13 +78,20 @@ export function openEnvelope(envelope: Envelope, apiv3Key: KeyObject): Notificat
   }
 }
 
+/** A verified, decrypted, normalized notification, and how to mark it received once passed on. */
+export interface Received {
+  notification: Notification
+  /** Remembers its nonce (a replay is then refused): call once its event was accepted. */
+  remember(): void
+}
+
 export interface NotificationReceiver {
   /**
    * The event for `arrived`. Throws NotificationError (UNVERIFIED, UNDECRYPTABLE: unauthenticated;
    * MALFORMED_*, UNSUPPORTED_ALGORITHM: malformed), or CredentialsError when the secret cannot be had
    * at all (nothing was verified).
    */
-  receive(arrived: ArrivedNotification, deadline: number): Promise<Notification>
+  receive(arrived: ArrivedNotification, deadline: number): Promise<Received>
 }
 
 export interface ReceiverOptions {
@@ -94,7 +106,7 @@ export interface ReceiverOptions {
  * - signed with a serial our keys do not know, or a signature that fails: verified again with the
  *   new version's keys;
  * - verified, but the tag fails: the merchant may have set a new APIv3 key; decrypted again with the
- *   new version's key (not verified again: the nonce is now recorded, and the signature held).
+ *   new version's key (not verified again: the signature held).
  * A refresh that finds no new version, or fails, leaves the first failure as the answer. Unlike
  * WeChat's answers, anyone can send a notification: after a refresh found nothing newer, none is
  * tried for `refreshPauseMs`, so that forged serials cannot turn into one GetSecretValue each.
@@ -122,24 +134,30 @@ export function createNotificationReceiver(
     async receive(arrived, deadline) {
       let merchant = await beforeDeadline(merchants.get(), deadline)
       let refreshed = false
+      let verified: VerifiedResponse
       try {
-        verifyNotification(arrived, merchant.value.verifier)
+        verified = verifyNotification(arrived, merchant.value.verifier)
       } catch (error) {
         if (!(error instanceof NotificationError) || !newerKeysMayVerify(error.cause)) throw error
         refreshed = true
         const fresh = await newer(merchant, deadline)
         if (!fresh) throw error
         merchant = fresh
-        verifyNotification(arrived, merchant.value.verifier)
+        verified = verifyNotification(arrived, merchant.value.verifier)
       }
+      const { verifier } = merchant.value
+      const received = (notification: Notification): Received => ({
+        notification,
+        remember: () => verifier.remember(verified),
+      })
       const envelope = readEnvelope(arrived.body)
       try {
-        return openEnvelope(envelope, merchant.value.apiv3Key)
+        return received(openEnvelope(envelope, merchant.value.apiv3Key))
       } catch (error) {
         if (!(error instanceof NotificationError) || error.code !== 'UNDECRYPTABLE' || refreshed) throw error
         const fresh = await newer(merchant, deadline)
         if (!fresh) throw error
-        return openEnvelope(envelope, fresh.value.apiv3Key)
+        return received(openEnvelope(envelope, fresh.value.apiv3Key))
       }
     },
   }

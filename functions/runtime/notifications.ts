@@ -7,6 +7,7 @@ import {
   type ArrivedNotification,
   createNotificationReceiver,
   notificationKeys,
+  type Received,
 } from '../notifications/receive.ts'
 import { ConfigError, readConfig } from './config.ts'
 import { defaultObservability, type Observability } from './observability.ts'
@@ -20,8 +21,11 @@ export const NOTIFICATION_BUDGET_MS = 4_500
 
 /** What the notification function calls: receive one notification, then publish its event. */
 export interface NotificationService {
-  /** The verified, decrypted, normalized notification; throws NotificationError or CredentialsError. */
-  receive(arrived: ArrivedNotification, deadline: number): Promise<Notification>
+  /**
+   * The verified, decrypted, normalized notification, to be remembered once its event is published;
+   * throws NotificationError or CredentialsError.
+   */
+  receive(arrived: ArrivedNotification, deadline: number): Promise<Received>
   /** Puts its event on EVENT_BUS; the entry and what EventBridge said. */
   publish(notification: Notification, deadline: number): Promise<{ entry: EventEntry; result: EntryResult }>
 }

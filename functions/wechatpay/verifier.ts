@@ -21,6 +21,8 @@ export interface HeaderSource {
 export interface VerifiedResponse {
   serial: string
   timestamp: number
+  /** The answer's nonce, which the replay check keeps once the answer is remembered. */
+  nonce: string
 }
 
 /** Verifies WeChat Pay's signature on 2xx responses, picking the key by `Wechatpay-Serial`. */
@@ -29,7 +31,13 @@ export interface Verifier {
   readonly serials: readonly string[]
   /** The WeChat Pay public key id, sent as the request's `Wechatpay-Serial` when configured. */
   readonly publicKeyId: string | undefined
-  verify(headers: HeaderSource, body: string): VerifiedResponse
+  /**
+   * Verifies, and remembers the nonce at once (a replay of it is then refused), unless `remember`
+   * is false: a notification is remembered only once it was passed on (see `remember`).
+   */
+  verify(headers: HeaderSource, body: string, options?: { remember?: boolean }): VerifiedResponse
+  /** Keeps a verified message's nonce while its timestamp would still pass the clock check. */
+  remember(verified: VerifiedResponse): void
 }
 
 export interface VerifierOptions {
@@ -68,10 +76,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     )
   }
 
+  /** Kept exactly while the timestamp passes the clock check: up to floor(now / 1000) = timestamp + 300. */
+  function remember({ nonce, timestamp }: VerifiedResponse) {
+    nonces.record(nonce, (timestamp + MAX_CLOCK_SKEW_SECONDS + 1) * 1000, clock())
+  }
+
   return {
     serials: [...keys.keys()],
     publicKeyId: options.publicKey?.id,
-    verify(headers, body) {
+    remember,
+    verify(headers, body, how = {}) {
       // The order is the official SDKs' (headers, clock, serial, signature), each header checked
       // against its format first (message.ts), and the replay check last, on a verified answer.
       const { timestamp: timestampText, nonce, signature, serial: serialText } = readHeaders(headers)
@@ -114,9 +128,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (nonces.seen(nonce, now)) {
         throw new WechatPayError('REPLAYED_NONCE', 'Wechatpay-Nonce was already seen in a verified answer')
       }
-      // Kept exactly while the timestamp passes the clock check: up to floor(now / 1000) = timestamp + 300.
-      nonces.record(nonce, (timestamp + MAX_CLOCK_SKEW_SECONDS + 1) * 1000, now)
-      return { serial, timestamp }
+      const verified = { serial, timestamp, nonce }
+      if (how.remember ?? true) remember(verified)
+      return verified
     },
   }
 }

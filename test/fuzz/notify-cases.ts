@@ -197,7 +197,8 @@ export const isUtf8 = (bytes: Uint8Array) => {
 
 /**
  * The answers a delivery of `event` may get, and whether WeChat's signature holds for it (its nonce
- * is then spent). `signed`: what WeChat signed, if anything; `spent`: nonces of verified deliveries.
+ * is spent if it is then published). `signed`: what WeChat signed, if anything; `spent`: nonces of
+ * published deliveries.
  * The bytes that arrive are API Gateway's body, base64-decoded as Node decodes it when flagged.
  */
 export function expectedAnswers(

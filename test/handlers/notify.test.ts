@@ -228,6 +228,15 @@ describe('notifications in: 500 so that WeChat sends it again', () => {
     assert.equal(answer.json.code, 'FAIL')
   })
 
+  it('after a 500, WeChat sending the very same request again is published, not refused as a replay', async () => {
+    stack.eventBridge.failEntries({ errorCode: 'InternalFailure', times: 1 })
+    const event = apiGatewayEvent(notification('close'))
+    assert.equal((await deliver(container, event)).statusCode, 500)
+    assert.equal((await deliver(container, event)).statusCode, 204, 'received only once passed on')
+    assert.equal((await deliver(container, event)).statusCode, 401, 'a replay of what was passed on')
+    assert.equal(stack.eventBridge.events.length, 1)
+  })
+
   it("EventBridge hangs: 500 within WeChat's 5 s, whatever Lambda's remaining time", async () => {
     stack.eventBridge.delayMs = Number.POSITIVE_INFINITY
     const answer = await deliver(container, apiGatewayEvent(notification('close')), 60_000)

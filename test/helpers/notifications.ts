@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { APIGatewayProxyEventV2 } from 'aws-lambda'
 import { createCredentialStore } from '../../functions/merchant/credentials.ts'
+import type { Notification } from '../../functions/notifications/normalize.ts'
 import {
   createNotificationReceiver,
-  type NotificationReceiver,
   notificationKeys,
   type ReceiverOptions,
 } from '../../functions/notifications/receive.ts'
@@ -17,7 +17,7 @@ export interface NotificationContainer {
   secretId: string
   /** GetSecretValue calls for this container's secret so far. */
   reads(): number
-  receive(notification: SignedNotification, deadline?: number): ReturnType<NotificationReceiver['receive']>
+  receive(notification: SignedNotification, deadline?: number): Promise<Notification>
 }
 
 /**
@@ -42,8 +42,15 @@ export async function notificationStandIns() {
       return {
         secretId,
         reads: () => sm.calls.filter((call) => call.secretId === secretId).length,
-        receive: (notification, deadline = Date.now() + 4_000) =>
-          receiver.receive({ body: notification.body, headers: new Headers(notification.headers) }, deadline),
+        // As the notification function does once the event is out: received, and so remembered.
+        receive: async (notification, deadline = Date.now() + 4_000) => {
+          const received = await receiver.receive(
+            { body: notification.body, headers: new Headers(notification.headers) },
+            deadline,
+          )
+          received.remember()
+          return received.notification
+        },
       }
     },
     async close() {

@@ -48,7 +48,11 @@ describe('verifier', () => {
       signedHeaders({ key: wechatpay.privateKey, serial: PUBLIC_KEY_ID, body: '' }),
       '',
     )
-    assert.deepEqual(result, { serial: PUBLIC_KEY_ID, timestamp: NOW / 1000 })
+    assert.deepEqual(
+      { ...result, nonce: undefined },
+      { serial: PUBLIC_KEY_ID, timestamp: NOW / 1000, nonce: undefined },
+    )
+    assert.match(result.nonce, /^[0-9a-f]{32}$/)
   })
 
   it('verifies a JSON body with a platform certificate, the serial matched case-insensitively', () => {
