@@ -2,7 +2,7 @@
  * What the notification route is fuzzed with: genuine notifications (some near the 64 KiB limit),
  * notifications whose decrypted resource is not what their event type carries, bodies WeChat signed
  * that are no envelope, bodies it never signed; and the answers each may get. The oracle reads only
- * what arrived: the bytes, the headers, and which nonces a verified delivery spent.
+ * what arrived: the bytes, the headers, and which nonces a published delivery spent.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda'
 import fc from 'fast-check'

@@ -51,7 +51,7 @@ before(async () => {
 })
 after(() => fuzz.close())
 
-/** Nonces of deliveries whose signature verified: the same request again is a replay. */
+/** Nonces of deliveries passed on (204): the same request again is then a replay. */
 const spent = new Set<string>()
 const secrets = spreadSample(400)
 
