@@ -1,37 +1,79 @@
 /**
- * Cold start: wall time from spawning a fresh `node` to its first result, for (a) the production
- * bundle of the HTTP handler completing one termination, its merchant secret fetched from the
- * Secrets Manager stand-in on the way, (b) wechatpay-axios-plugin loaded and making the same call
- * with its keys given directly (no secret fetch), and (c) `node -e ''` as the baseline. The drivers
- * are plain JavaScript, so no type stripping is timed; the runs are interleaved and the medians kept.
+ * Cold start: wall time from spawning a fresh `node` to its first result, interleaved, medians kept:
+ * (a) the production bundle of the HTTP handler completing one termination, its merchant secret
+ * fetched from the Secrets Manager stand-in on the way, started with serverless.yml's NODE_OPTIONS;
+ * (b) wechatpay-axios-plugin making the same call with its keys given directly; (c) the
+ * do-it-yourself handler (diy-handler.ts: the plugin plus the SDK fetching the same secret), bundled
+ * the same way; (d) `node -e ''` as the baseline; and context rows. The drivers are plain
+ * JavaScript, so no type stripping is timed.
  */
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { httpEvent } from '../helpers/lambda.ts'
 import type { Bundle } from './bundle.ts'
 import { track } from './children.ts'
-import { BODY, freshCode, handlerEnv, median, type StackInfo } from './shared.ts'
+import { BODY, freshCode, handlerEnv, median, type StackInfo, type StackStats } from './shared.ts'
 
 export interface ColdResult {
   runs: number
   baselineMs: number
   oursMs: number
   pluginMs: number
-  /** Our client alone, keys given directly: the plugin's conditions. */
+  diyMs: number
+  /** Context: the do-it-yourself handler built with our alias too (lambda-credentials.ts). */
+  diyAliasedMs: number
+  /** Context: our client alone, keys given directly (the plugin's conditions). */
   clientMs: number
-  /** The handler with a linked source map, under --enable-source-maps (serverless.yml's setting). */
-  mappedMs: number
+  /** Context: ours started with --enable-source-maps, as deployed before issue 12 (the map beside it). */
+  sourceMapsMs: number
+  /** Context: ours with EVENT_BUS set, its first call also putting the outcome event. */
+  withEventsMs: number
+  /** CPU our cold process used up to its result (user + system, all threads). */
+  oursCpuMs: number
+  nodeOptions: string
 }
 
 const RUNS = 15
-const MARK = 'BENCH_RESULT '
+export const MARK = 'BENCH_RESULT '
+export const CPU_MARK = 'BENCH_CPU_MS '
+export const JSON_MARK = 'BENCH_JSON '
 
-const OURS_DRIVER = `import { handler } from './http.mjs'
-const context = { awsRequestId: 'cold', functionName: 'payscore-terminate-bench', getRemainingTimeInMillis: () => 15000 }
-const response = await handler(JSON.parse(process.env.BENCH_EVENT), context)
-process.stdout.write('\\n${MARK}' + response.statusCode + '\\n', () => process.exit(0))
+/**
+ * Imports a handler (BENCH_MODULE), answers BENCH_EVENT and prints its status at once, with the CPU
+ * it used so far. Then, when BENCH_WARM_CALLS is set, answers that many more, each for a fresh
+ * authorization code, one after another, and prints as JSON how long each took, the peak resident
+ * set after the first call and at the end, and what the stand-ins counted after the first call and
+ * after the last (BENCH_CONTROL_URL, when set).
+ */
+const HANDLER_DRIVER = `const { handler } = await import(process.env.BENCH_MODULE)
+const event = JSON.parse(process.env.BENCH_EVENT)
+const context = (id) => ({ awsRequestId: id, functionName: 'payscore-terminate-bench', getRemainingTimeInMillis: () => 15000 })
+const first = await handler(event, context('cold'))
+const { user, system } = process.cpuUsage()
+process.stdout.write('\\n${MARK}' + first.statusCode + '\\n${CPU_MARK}' + (user + system) / 1000 + '\\n')
+const calls = Number(process.env.BENCH_WARM_CALLS ?? 0)
+if (calls > 0) {
+  const stats = async () => process.env.BENCH_CONTROL_URL ? (await fetch(process.env.BENCH_CONTROL_URL + '/stats')).json() : undefined
+  const rssMiB = () => process.resourceUsage().maxRSS / 1024
+  const afterCold = await stats()
+  const coldRssMiB = rssMiB()
+  const warmMs = []
+  const prefix = 'w' + process.pid.toString(36) + Date.now().toString(36)
+  for (let index = 0; index < calls; index++) {
+    const code = (prefix + '_' + index).slice(0, 32)
+    const warm = { ...event, rawPath: '/v1/authorizations/' + code + '/terminate', pathParameters: { authorization_code: code } }
+    const started = performance.now()
+    const response = await handler(warm, context('warm' + index))
+    warmMs.push(performance.now() - started)
+    if (response.statusCode !== 200) throw new Error('warm call answered ' + response.statusCode)
+  }
+  const afterWarm = await stats()
+  process.stdout.write('${JSON_MARK}' + JSON.stringify({ afterCold, afterWarm, warmMs, coldRssMiB, peakRssMiB: rssMiB() }) + '\\n')
+}
+process.stdout.write('', () => process.exit(0))
 `
 
 const CLIENT_DRIVER = `import { terminateOnce } from './client.mjs'
@@ -47,9 +89,16 @@ wxpay.v3.payscore.partner.permissions['authorization-code']['{authorization_code
   .then((response) => process.stdout.write('\\n${MARK}' + response.status + '\\n', () => process.exit(0)))
 `
 
-/** Milliseconds from spawn to the result line (or to exit, for the baseline); rejects on a wrong result. */
-function timeRun(args: string[], env: Record<string, string>, expect: string | undefined) {
-  return new Promise<number>((resolve, reject) => {
+export interface Run {
+  /** Milliseconds from spawn to the result line. */
+  ms: number
+  /** Everything the process printed. */
+  output: string
+}
+
+/** Spawns node with `args`; resolves when it exits, with when its result line came. */
+export function timeRun(args: string[], env: Record<string, string>, expect: string | undefined) {
+  return new Promise<Run>((resolve, reject) => {
     const started = performance.now()
     const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }))
     let out = ''
@@ -60,32 +109,90 @@ function timeRun(args: string[], env: Record<string, string>, expect: string | u
       const line = out.split('\n').find((text) => text.startsWith(MARK))
       if (result === undefined && line) {
         result = performance.now() - started
-        if (line.slice(MARK.length) !== expect) reject(new Error(`cold run answered ${line}: ${err}`))
+        if (line.slice(MARK.length) !== expect) reject(new Error(`run answered ${line}: ${err}`))
       }
     })
     child.stderr.on('data', (chunk: Buffer) => {
       err = (err + chunk.toString()).slice(-2_000)
     })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     child.on('exit', (code) => {
       clearTimeout(timer)
-      if (expect === undefined && code === 0) resolve(performance.now() - started)
-      else if (result !== undefined) resolve(result)
-      else reject(new Error(`cold run ended with ${code} and no result: ${err}`))
+      if (expect === undefined && code === 0) resolve({ ms: performance.now() - started, output: out })
+      else if (result !== undefined && code === 0) resolve({ ms: result, output: out })
+      else reject(new Error(`run ended with ${code} and no result: ${err}`))
     })
   })
 }
 
-export async function measureColdStart(stack: StackInfo, bundle: Bundle): Promise<ColdResult> {
-  const ours = join(bundle.dir, 'cold-ours.mjs')
-  const plugin = join(bundle.dir, 'cold-plugin.cjs')
-  await writeFile(ours, OURS_DRIVER)
-  await writeFile(plugin, PLUGIN_DRIVER)
-  const client = join(bundle.dir, 'cold-client.mjs')
-  await writeFile(client, CLIENT_DRIVER)
-  const mapped = join(dirname(bundle.mappedHttp), 'cold-ours.mjs')
-  await writeFile(mapped, OURS_DRIVER)
+export interface HandlerRunOptions {
+  warmCalls?: number
+  /** Instead of serverless.yml's NODE_OPTIONS. */
+  nodeOptions?: string
+  /** V8 heap flags (shared.ts lambdaHeapFlags). */
+  heap?: string[]
+}
+
+/** What the handler driver prints after its warm calls. */
+export interface WarmFigures {
+  afterCold?: StackStats
+  afterWarm?: StackStats
+  warmMs: number[]
+  coldRssMiB: number
+  peakRssMiB: number
+}
+
+/** Writes the drivers beside the bundles; returns how to run each kind. */
+export async function drivers(bundle: Bundle) {
+  const handlerDriver = join(bundle.dir, 'drive-handler.mjs')
+  const clientDriver = join(bundle.dir, 'drive-client.mjs')
+  const pluginDriver = join(bundle.dir, 'drive-plugin.cjs')
+  await writeFile(handlerDriver, HANDLER_DRIVER)
+  await writeFile(clientDriver, CLIENT_DRIVER)
+  await writeFile(pluginDriver, PLUGIN_DRIVER)
   const { NODE_OPTIONS: _ignored, ...base } = process.env as Record<string, string>
+  const flags = (options: string) => options.split(/\s+/).filter(Boolean)
+  // BENCH_PROFILE=1: a CPU profile of every fresh process too (its timings then mean little).
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'payscore-bench-profiles', 'cold')}`]
+    : []
+  return {
+    base,
+    /** `module` answering a cold call (and `warmCalls` more), started with `nodeOptions` and `heap` flags. */
+    handler: async (module: string, env: Record<string, string>, options: HandlerRunOptions = {}) => {
+      const args = [
+        ...flags(options.nodeOptions ?? bundle.nodeOptions),
+        ...(options.heap ?? []),
+        ...profile,
+        handlerDriver,
+      ]
+      const run = await timeRun(
+        args,
+        {
+          ...base,
+          ...env,
+          BENCH_MODULE: module,
+          BENCH_EVENT: JSON.stringify(httpEvent(freshCode(), BODY)),
+          BENCH_WARM_CALLS: String(options.warmCalls ?? 0),
+        },
+        '200',
+      )
+      const lines = run.output.split('\n')
+      const cpu = lines.find((line) => line.startsWith(CPU_MARK))
+      const json = lines.find((line) => line.startsWith(JSON_MARK))
+      return {
+        ...run,
+        cpuMs: Number(cpu?.slice(CPU_MARK.length)),
+        warm: json ? (JSON.parse(json.slice(JSON_MARK.length)) as WarmFigures) : undefined,
+      }
+    },
+    client: (env: Record<string, string>) => timeRun([...profile, clientDriver], { ...base, ...env }, '204'),
+    plugin: (env: Record<string, string>) => timeRun([...profile, pluginDriver], { ...base, ...env }, '204'),
+  }
+}
+
+export async function measureColdStart(stack: StackInfo, bundle: Bundle): Promise<ColdResult> {
+  const run = await drivers(bundle)
   const pluginPath = createRequire(import.meta.url).resolve('wechatpay-axios-plugin')
   const config = {
     mchid: stack.mchid,
@@ -95,43 +202,58 @@ export async function measureColdStart(stack: StackInfo, bundle: Bundle): Promis
     baseURL: `${stack.wechatpayUrl}/`,
     headers: { 'Wechatpay-Serial': stack.publicKeyId },
   }
-  const clientOptions = (code: string) => ({
+  const clientOptions = () => ({
     baseUrl: stack.wechatpayUrl,
     mchid: stack.mchid,
     serialNo: stack.merchantSerial,
     privateKeyPem: stack.merchantPrivateKeyPem,
     publicKeyId: stack.publicKeyId,
     publicKeyPem: stack.wechatpayPublicKeyPem,
-    code,
+    code: freshCode(),
     body: BODY,
   })
-  const samples = {
-    baseline: [] as number[],
-    ours: [] as number[],
-    plugin: [] as number[],
-    client: [] as number[],
-    mapped: [] as number[],
+  const env = handlerEnv(stack)
+  const events = { EVENT_BUS: 'payscore-bench', AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventBridgeUrl }
+  const withSourceMaps = `${bundle.nodeOptions} --enable-source-maps`.trim()
+  const rows = {
+    baseline: () => timeRun(['-e', ''], run.base, undefined),
+    ours: () => run.handler(bundle.http, env),
+    plugin: () =>
+      run.plugin({
+        BENCH_PLUGIN_PATH: pluginPath,
+        BENCH_PLUGIN: JSON.stringify({ config, body: BODY, code: freshCode() }),
+      }),
+    diy: () => run.handler(bundle.diy, env, { nodeOptions: '' }),
+    diyAliased: () => run.handler(bundle.diyAliased, env, { nodeOptions: '' }),
+    client: () => run.client({ BENCH_CLIENT: JSON.stringify(clientOptions()) }),
+    sourceMaps: () => run.handler(bundle.http, env, { nodeOptions: withSourceMaps }),
+    withEvents: () => run.handler(bundle.http, { ...env, ...events }),
   }
+  const samples = Object.fromEntries(Object.keys(rows).map((row) => [row, [] as number[]])) as Record<
+    keyof typeof rows,
+    number[]
+  >
+  const oursCpu: number[] = []
   // One unrecorded round first: the files into the page cache, like a container's disk.
-  for (let run = -1; run < RUNS; run++) {
-    if (run === 0) for (const list of Object.values(samples)) list.length = 0
-    samples.baseline.push(await timeRun(['-e', ''], base, undefined))
-    const event = JSON.stringify(httpEvent(freshCode(), BODY))
-    samples.ours.push(await timeRun([ours], { ...base, ...handlerEnv(stack), BENCH_EVENT: event }, '200'))
-    const options = JSON.stringify({ config, body: BODY, code: freshCode() })
-    const env = { ...base, BENCH_PLUGIN_PATH: pluginPath, BENCH_PLUGIN: options }
-    samples.plugin.push(await timeRun([plugin], env, '204'))
-    const only = JSON.stringify(clientOptions(freshCode()))
-    samples.client.push(await timeRun([client], { ...base, BENCH_CLIENT: only }, '204'))
-    const again = { ...base, ...handlerEnv(stack), BENCH_EVENT: JSON.stringify(httpEvent(freshCode(), BODY)) }
-    samples.mapped.push(await timeRun(['--enable-source-maps', mapped], again, '200'))
+  for (let round = -1; round < RUNS; round++) {
+    for (const [row, measure] of Object.entries(rows)) {
+      const result: Run & { cpuMs?: number } = await measure()
+      if (round < 0) continue
+      samples[row as keyof typeof rows].push(result.ms)
+      if (row === 'ours') oursCpu.push(result.cpuMs ?? Number.NaN)
+    }
   }
   return {
     runs: RUNS,
     baselineMs: median(samples.baseline),
     oursMs: median(samples.ours),
     pluginMs: median(samples.plugin),
+    diyMs: median(samples.diy),
+    diyAliasedMs: median(samples.diyAliased),
     clientMs: median(samples.client),
-    mappedMs: median(samples.mapped),
+    sourceMapsMs: median(samples.sourceMaps),
+    withEventsMs: median(samples.withEvents),
+    oursCpuMs: median(oursCpu),
+    nodeOptions: bundle.nodeOptions,
   }
 }
