@@ -26,7 +26,10 @@ async function countingServer(t: TestContext) {
     server.closeAllConnections()
     server.close()
   })
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, connections: () => connections }
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    connections: () => connections,
+  }
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100))

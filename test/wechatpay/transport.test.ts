@@ -66,7 +66,10 @@ const terminate = (code: string) =>
 describe('transport: a connection that hangs is a failed connection', () => {
   /** Accepts TCP and then says nothing: a TLS handshake to it never ends. */
   async function silentServer(t: TestContext) {
-    const { port } = await listen(t, createTcpServer(() => undefined))
+    const { port } = await listen(
+      t,
+      createTcpServer(() => undefined),
+    )
     return `https://127.0.0.1:${port}`
   }
 
@@ -187,7 +190,9 @@ describe('transport: answers as fetch gives them', () => {
       request.on('data', (chunk: string) => {
         received += chunk
       })
-      request.on('end', () => response.writeHead(204, { 'x-length': request.headers['content-length'] }).end())
+      request.on('end', () =>
+        response.writeHead(204, { 'x-length': request.headers['content-length'] }).end(),
+      )
     })
     const body = '{"reason":"用户申请解除授权"}'
     const init = { method: 'POST', payload: body } as RequestInit
