@@ -75,7 +75,8 @@ export async function measureNetwork(stack: StackInfo, bundle: Bundle): Promise<
     diyCold: [] as number[],
   }
   for (let round = -1; round < RUNS; round++) {
-    for (const [side, url] of Object.entries(sides) as Array<['local' | 'distant', string]>) {
+    const ordered = Object.entries(sides) as Array<['local' | 'distant', string]>
+    for (const [side, url] of round % 2 ? ordered.reverse() : ordered) {
       const before = await stackStats(stack)
       const env = { ...handlerEnv(stack, { WECHATPAY_BASE_URL: url }), ...trust }
       const { ms, warm } = await run.handler(bundle.http, env, { warmCalls: WARM_CALLS })
