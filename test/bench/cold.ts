@@ -90,6 +90,8 @@ wxpay.v3.payscore.partner.permissions['authorization-code']['{authorization_code
 `
 
 export interface Run {
+  /** Epoch milliseconds at spawn. */
+  spawnedAt: number
   /** Milliseconds from spawn to the result line. */
   ms: number
   /** Everything the process printed. */
@@ -100,6 +102,7 @@ export interface Run {
 export function timeRun(args: string[], env: Record<string, string>, expect: string | undefined) {
   return new Promise<Run>((resolve, reject) => {
     const started = performance.now()
+    const spawnedAt = Date.now()
     const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }))
     let out = ''
     let err = ''
@@ -118,8 +121,9 @@ export function timeRun(args: string[], env: Record<string, string>, expect: str
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     child.on('exit', (code) => {
       clearTimeout(timer)
-      if (expect === undefined && code === 0) resolve({ ms: performance.now() - started, output: out })
-      else if (result !== undefined && code === 0) resolve({ ms: result, output: out })
+      if (expect === undefined && code === 0)
+        resolve({ spawnedAt, ms: performance.now() - started, output: out })
+      else if (result !== undefined && code === 0) resolve({ spawnedAt, ms: result, output: out })
       else reject(new Error(`run ended with ${code} and no result: ${err}`))
     })
   })

@@ -21,6 +21,8 @@ export interface ProxyStats {
   connections: number
   /** One per TCP handshake, plus one each time the server speaks after the client did. */
   roundTrips: number
+  /** When the last connection was accepted (epoch ms): when a client opened it, to a millisecond. */
+  lastConnectionAt: number
 }
 
 export interface LatencyProxy {
@@ -66,7 +68,7 @@ export async function startLatencyProxy(target: string, options: LatencyOptions)
   const answerDelay = options.answerDelayMs ?? 0
   const roundTrip = options.roundTripMs ?? 0
   const oneWay = roundTrip / 2
-  const stats: ProxyStats = { connections: 0, roundTrips: 0 }
+  const stats: ProxyStats = { connections: 0, roundTrips: 0, lastConnectionAt: 0 }
   const sockets = new Set<Socket>()
   const track = (socket: Socket) => {
     sockets.add(socket)
@@ -75,6 +77,7 @@ export async function startLatencyProxy(target: string, options: LatencyOptions)
   const server = createServer((client) => {
     const accepted = performance.now()
     stats.connections += 1
+    stats.lastConnectionAt = Date.now()
     if (roundTrip > 0) stats.roundTrips += 1
     const upstream = connect(Number(port), hostname)
     track(client)

@@ -30,6 +30,8 @@ export interface NetworkResult {
     coldRoundTrips: number
     warmRoundTrips: number
     coldConnections: number
+    /** Milliseconds from spawn until the process opened its connection to WeChat Pay. */
+    connectedAfterMs: number
   }
   /** Context: the do-it-yourself handler's cold call over the same network. */
   diyColdMs: number
@@ -72,6 +74,7 @@ export async function measureNetwork(stack: StackInfo, bundle: Bundle): Promise<
     coldRoundTrips: [] as number[],
     warmRoundTrips: [] as number[],
     coldConnections: [] as number[],
+    connectedAfter: [] as number[],
     diyCold: [] as number[],
   }
   for (let round = -1; round < RUNS; round++) {
@@ -79,7 +82,7 @@ export async function measureNetwork(stack: StackInfo, bundle: Bundle): Promise<
     for (const [side, url] of round % 2 ? ordered.reverse() : ordered) {
       const before = await stackStats(stack)
       const env = { ...handlerEnv(stack, { WECHATPAY_BASE_URL: url }), ...trust }
-      const { ms, warm } = await run.handler(bundle.http, env, { warmCalls: WARM_CALLS })
+      const { ms, warm, spawnedAt } = await run.handler(bundle.http, env, { warmCalls: WARM_CALLS })
       if (!warm?.afterCold || !warm.afterWarm) throw new Error(`the ${side} run printed no warm figures`)
       if (round < 0) continue
       samples[`${side}Cold`].push(ms)
@@ -89,6 +92,7 @@ export async function measureNetwork(stack: StackInfo, bundle: Bundle): Promise<
         const warmCounts = counted(warm.afterWarm.distant, warm.afterCold.distant)
         samples.coldRoundTrips.push(cold.roundTrips)
         samples.coldConnections.push(cold.connections)
+        samples.connectedAfter.push(warm.afterCold.distant.lastConnectionAt - spawnedAt)
         samples.warmRoundTrips.push(warmCounts.roundTrips / WARM_CALLS)
       }
     }
@@ -108,6 +112,7 @@ export async function measureNetwork(stack: StackInfo, bundle: Bundle): Promise<
       coldRoundTrips: median(samples.coldRoundTrips),
       warmRoundTrips: median(samples.warmRoundTrips),
       coldConnections: median(samples.coldConnections),
+      connectedAfterMs: median(samples.connectedAfter),
     },
     diyColdMs: median(samples.diyCold),
   }

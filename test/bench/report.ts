@@ -138,6 +138,10 @@ export function buildRows({ warm, cold, network, batches, secrets, memory }: Res
       `${network.measuredRoundTripMs.toFixed(1)} ms; cold on loopback ${ms(network.local.coldMs)}, warm ${network.local.warmMs.toFixed(1)} ms`,
     ),
     context(
+      '   WeChat Pay connection opened after spawn (node starts, the bundle compiles)',
+      `${ms(network.distant.connectedAfterMs)} (node -e '' ${ms(cold.baselineMs)})`,
+    ),
+    context(
       '   do-it-yourself cold over the same network ÷ ours',
       `${x(network.diyColdMs / network.distant.coldMs)} (${ms(network.diyColdMs)})`,
     ),

@@ -35,7 +35,7 @@ export interface StackStats {
   /** PutEvents calls received by the EventBridge stand-in. */
   eventCalls: number
   /** What crossed the distant (30 ms) proxy so far. */
-  distant: { connections: number; roundTrips: number }
+  distant: { connections: number; roundTrips: number; lastConnectionAt: number }
 }
 
 export const BODY = { service_id: '500001', sub_mchid: '1900000109', reason: '用户申请解除授权' }
