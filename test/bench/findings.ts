@@ -90,8 +90,11 @@ the cached merchant without a promise and a deadline race.
 **1. Plugin ÷ ours.** Like for like, our client alone is cheaper than the plugin (plugin ÷ client
 ${ratio(warm, 'plugin', 'client').toFixed(2)} ×: the plugin's own work beyond axios and the crypto is ${pluginOwn} µs, ours ${clientOwn} µs beyond ky; a bare
 axios POST costs ${cpu('bareAxios')} µs against ${cpu('bareKy')} µs for ky over our transport). Being 1.25 × cheaper than the
-plugin needs the whole handler under ${needed} µs, which leaves ${needed - cpu('client')} µs for the Lambda layer
-on top of our client alone (${cpu('client')} µs): the layer costs ${layer} µs, and it is the contracts: A/B
+plugin needs the whole handler under ${needed} µs, ${
+    needed > cpu('client')
+      ? `which leaves ${needed - cpu('client')} µs for the Lambda layer on top of our client alone (${cpu('client')} µs)`
+      : `less than our client alone costs (${cpu('client')} µs), with no Lambda layer at all`
+  }: the layer costs ${layer} µs, and it is the contracts: A/B
 runs in one process (profiling session) put the Powertools JSON log line at about 7 % of the handler
 (50-60 µs: Powertools reads the environment several times per line, merges the attributes and
 serializes them through a replacer), its context injection at about 5 %, middy's chain and the
