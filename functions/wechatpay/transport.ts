@@ -1,15 +1,14 @@
-import type { IncomingMessage, RequestOptions } from 'node:http'
+import type { RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { pipeline, type Readable } from 'node:stream'
-import { constants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { type ConnectionOptions, type Connections, createConnections, http } from './connections.ts'
+import { readAll, toResponse } from './transport-messages.ts'
 
 /**
  * ky's `fetch`: the same contract as the global fetch for what the client sends (a Request in, a
  * Response out, its body a web stream, decoded as fetch decodes it; rejections as fetch's, a
  * `TypeError('fetch failed')` for a connection that failed, which ky calls a NetworkError), built
- * on node:http and node:https. Node's fetch (undici) costs about twice the CPU per request of
- * node:http on our path (docs/BENCHMARKS.md), and node:http gives what the client needs besides:
+ * on node:http and node:https. A request through Node's fetch (undici) costs three to four times the
+ * CPU of one through node:http (docs/BENCHMARKS.md), and node:http gives what the client needs besides:
  * a connect timeout (a connection that hangs fails over, as one refused does), a connection opened
  * ahead of the first request, and TLS sessions resumed. It never follows a redirect.
  */
@@ -31,9 +30,6 @@ export interface TransportInit extends RequestInit {
 }
 
 export const DEFAULT_CONNECTION_OPTIONS: ConnectionOptions = { connectTimeoutMs: 3_000, idleTimeoutMs: 6_000 }
-
-/** Statuses whose answer has no body, whatever the server sends. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
 export function createTransport(options: Partial<ConnectionOptions> = {}): Transport {
   const settings = { ...DEFAULT_CONNECTION_OPTIONS, ...options }
@@ -110,97 +106,6 @@ export function createTransport(options: Partial<ConnectionOptions> = {}): Trans
       for (const agent of Object.values(agents)) agent.destroy()
     },
   }
-}
-
-/**
- * The request's body, read with a reader that is then released: ky cancels the body of every
- * request it made once the call is over, which is free on a released stream and costs an error
- * (with its stack) on one that `arrayBuffer()` left locked.
- */
-async function readAll(body: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  for (let read = await reader.read(); !read.done; read = await reader.read()) chunks.push(read.value)
-  reader.releaseLock()
-  return Buffer.concat(chunks)
-}
-
-/** The answer as fetch gives it: headers joined as fetch joins repeats, the body decoded and streamed. */
-function toResponse(incoming: IncomingMessage, method: string, signal: AbortSignal): Response {
-  const headers = new Headers()
-  const raw = incoming.rawHeaders
-  for (let index = 0; index < raw.length; index += 2) headers.append(raw[index]!, raw[index + 1]!)
-  const status = incoming.statusCode ?? 0
-  const init = { status, statusText: incoming.statusMessage ?? '', headers }
-  if (method === 'HEAD' || NULL_BODY.has(status)) {
-    incoming.resume()
-    return new Response(null, init)
-  }
-  const body = decoded(incoming, headers.get('content-encoding'))
-  // A connection lost mid-body is fetch's `terminated`; our own abort is its reason.
-  const failed = (error: Error) =>
-    signal.aborted ? signal.reason : new TypeError('terminated', { cause: error })
-  return new Response(webStream(body, failed), init)
-}
-
-/**
- * A node stream as a web stream, pulled: at most 64 KiB waits in it for the reader. Cancelling it
- * (the client's body limit or timeout) destroys the response, which ends the transfer and the
- * connection.
- */
-function webStream(body: Readable, failed: (error: Error) => unknown): ReadableStream<Uint8Array> {
-  let open = true
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        body.on('data', (chunk: Buffer) => {
-          controller.enqueue(chunk)
-          if ((controller.desiredSize ?? 1) <= 0) body.pause()
-        })
-        body.once('end', () => {
-          if (open) controller.close()
-        })
-        body.once('error', (error) => controller.error(failed(error)))
-      },
-      pull() {
-        body.resume()
-      },
-      cancel() {
-        open = false
-        body.destroy()
-      },
-    },
-    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
-  )
-}
-
-/**
- * The body with its content codings undone, as fetch does (gzip, deflate, br; an unknown coding
- * leaves the body as it came). Decoded bytes are what the client's 64 KiB limit counts.
- */
-function decoded(incoming: IncomingMessage, encoding: string | null): Readable {
-  const codings = encoding
-    ? encoding
-        .toLowerCase()
-        .split(',')
-        .map((coding) => coding.trim())
-    : []
-  const decoders = []
-  for (const coding of codings.reverse()) {
-    if (coding === 'gzip' || coding === 'x-gzip') decoders.push(createGunzip(ZLIB_FLUSH))
-    else if (coding === 'deflate') decoders.push(createInflate(ZLIB_FLUSH))
-    else if (coding === 'br') decoders.push(createBrotliDecompress(BROTLI_FLUSH))
-    else if (coding !== 'identity' && coding !== '') return incoming
-  }
-  if (decoders.length === 0) return incoming
-  return pipeline([incoming, ...decoders], () => undefined) as unknown as Readable
-}
-
-// As fetch: a truncated compressed body gives what it holds rather than an error.
-const ZLIB_FLUSH = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH }
-const BROTLI_FLUSH = {
-  flush: constants.BROTLI_OPERATION_FLUSH,
-  finishFlush: constants.BROTLI_OPERATION_FLUSH,
 }
 
 let shared: Transport | undefined
