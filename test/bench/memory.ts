@@ -5,7 +5,7 @@
  * read after the cold call and at the end.
  */
 import type { Bundle } from './bundle.ts'
-import { drivers } from './cold.ts'
+import { drivers } from './drivers.ts'
 import { handlerEnv, lambdaHeapFlags, median, type StackInfo } from './shared.ts'
 
 export interface MemoryRun {

@@ -9,7 +9,7 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import type { Bundle } from './bundle.ts'
-import { drivers } from './cold.ts'
+import { drivers } from './drivers.ts'
 import { handlerEnv, median, type StackInfo, type StackStats, stackStats } from './shared.ts'
 
 export interface NetworkSide {
