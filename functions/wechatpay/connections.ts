@@ -1,7 +1,7 @@
 import type { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { createRequire } from 'node:module'
-import type { Socket } from 'node:net'
+import { createConnection, type NetConnectOpts, type Socket } from 'node:net'
 
 /**
  * node:http by require, not import: its ES module facade reads every export, and three of them
@@ -26,6 +26,8 @@ interface ConnectOptions {
   servername?: string
   /** The agent's own key of a connection's TLS parameters: where https.Agent caches TLS sessions. */
   _agentKey?: string
+  /** An established TCP connection for TLS to run on (tls.connect's option). */
+  socket?: Socket
 }
 
 /** The connection could not be established in time: a network failure, as a refusal is. */
@@ -58,7 +60,8 @@ export function createConnections(secure: boolean, options: ConnectionOptions): 
   }
   const agent = (secure ? new HttpsAgent(settings) : new http.Agent(settings)) as Connections
   const connect = agent.createConnection.bind(agent) as (options: ConnectOptions) => Socket
-  const ready = new Map<string, { socket: Socket; openedAt: number; timer: NodeJS.Timeout }>()
+  /** Connections opened ahead, by host:port: `opened()` gives the socket a request can take. */
+  const ready = new Map<string, { opened: () => Socket; openedAt: number; timer: NodeJS.Timeout }>()
 
   const timed = (socket: Socket) => {
     const timer = setTimeout(
@@ -72,15 +75,13 @@ export function createConnections(secure: boolean, options: ConnectionOptions): 
   const endpoint = (connectOptions: ConnectOptions) => `${connectOptions.host}:${connectOptions.port}`
 
   agent.createConnection = ((connectOptions: ConnectOptions) => {
-    const opened = ready.get(endpoint(connectOptions))
-    if (opened) {
+    const ahead = ready.get(endpoint(connectOptions))
+    if (ahead) {
       ready.delete(endpoint(connectOptions))
-      clearTimeout(opened.timer)
-      opened.socket.off('error', ignore)
-      if (!opened.socket.destroyed && Date.now() - opened.openedAt < options.idleTimeoutMs) {
-        return opened.socket.ref()
-      }
-      opened.socket.destroy()
+      clearTimeout(ahead.timer)
+      const socket = ahead.opened().off('error', ignore)
+      if (!socket.destroyed && Date.now() - ahead.openedAt < options.idleTimeoutMs) return socket.ref()
+      socket.destroy()
     }
     return timed(connect(connectOptions))
   }) as HttpAgent['createConnection']
@@ -91,15 +92,26 @@ export function createConnections(secure: boolean, options: ConnectionOptions): 
     connectOptions._agentKey = agent.getName(connectOptions)
     const key = endpoint(connectOptions)
     if (ready.has(key) || agent.freeSockets[connectOptions._agentKey]?.length) return
-    const socket = timed(connect(connectOptions)).unref()
+    // TCP first: its first packet leaves when the event loop next turns. TLS is set up on it then
+    // (a process's first TLS connection builds the trusted-certificate store: about 5 ms), while
+    // the TCP handshake crosses the network, instead of before.
+    const tcp = createConnection(connectOptions as NetConnectOpts)
+    let socket = tcp
+    const tls = () => {
+      if (socket !== tcp || !secure) return socket
+      socket = timed(connect({ ...connectOptions, socket: tcp })).unref()
+      return socket.on('error', ignore)
+    }
     // Until a request takes it, its errors are nobody's: the request finds it destroyed instead.
-    socket.on('error', ignore)
+    if (secure) setImmediate(tls)
+    else timed(tcp)
+    tcp.unref().on('error', ignore)
     const timer = setTimeout(() => {
-      if (ready.get(key)?.socket !== socket) return
+      if (ready.get(key)?.timer !== timer) return
       ready.delete(key)
-      socket.destroy()
+      tls().destroy()
     }, options.idleTimeoutMs).unref()
-    ready.set(key, { socket, openedAt: Date.now(), timer })
+    ready.set(key, { opened: tls, openedAt: Date.now(), timer })
   }
   return agent
 }

@@ -4,8 +4,14 @@
  * as fetch joins them, the body decoded as fetch decodes it, streamed to the reader's pace).
  */
 import type { IncomingMessage } from 'node:http'
+import { createRequire } from 'node:module'
 import { pipeline, type Readable } from 'node:stream'
-import { constants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+
+/**
+ * node:zlib when an answer is compressed, which WeChat's are not (we do not ask): required then,
+ * not imported, so that loading it stays off the way to the connection opened ahead.
+ */
+const zlib = () => createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')
 
 /** Statuses whose answer has no body, whatever the server sends. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
@@ -85,18 +91,17 @@ function decoded(incoming: IncomingMessage, encoding: string | null): Readable {
     : []
   const decoders = []
   for (const coding of codings.reverse()) {
-    if (coding === 'gzip' || coding === 'x-gzip') decoders.push(createGunzip(ZLIB_FLUSH))
-    else if (coding === 'deflate') decoders.push(createInflate(ZLIB_FLUSH))
-    else if (coding === 'br') decoders.push(createBrotliDecompress(BROTLI_FLUSH))
-    else if (coding !== 'identity' && coding !== '') return incoming
+    if (coding === 'identity' || coding === '') continue
+    const { constants, createBrotliDecompress, createGunzip, createInflate } = zlib()
+    // As fetch: a truncated compressed body gives what it holds rather than an error.
+    const flush = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH }
+    if (coding === 'gzip' || coding === 'x-gzip') decoders.push(createGunzip(flush))
+    else if (coding === 'deflate') decoders.push(createInflate(flush))
+    else if (coding === 'br') {
+      const brotli = constants.BROTLI_OPERATION_FLUSH
+      decoders.push(createBrotliDecompress({ flush: brotli, finishFlush: brotli }))
+    } else return incoming
   }
   if (decoders.length === 0) return incoming
   return pipeline([incoming, ...decoders], () => undefined) as unknown as Readable
-}
-
-// As fetch: a truncated compressed body gives what it holds rather than an error.
-const ZLIB_FLUSH = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH }
-const BROTLI_FLUSH = {
-  flush: constants.BROTLI_OPERATION_FLUSH,
-  finishFlush: constants.BROTLI_OPERATION_FLUSH,
 }

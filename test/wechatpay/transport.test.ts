@@ -134,14 +134,24 @@ describe('transport: TLS', () => {
       { key: certificate.privateKeyPem, cert: certificate.certificatePem },
       (_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('over TLS'),
     )
-    const { port } = await listen(t, server)
-    return { url: `https://127.0.0.1:${port}`, certificate }
+    const { port, connections } = await listen(t, server)
+    return { url: `https://127.0.0.1:${port}`, certificate, connections }
   }
 
   it('speaks TLS to a server whose certificate it trusts', async (t) => {
     const { url, certificate } = await tlsServer(t)
     const response = await transport(t, { ca: certificate.certificatePem }).fetch(`${url}/x`)
     assert.equal(await response.text(), 'over TLS')
+  })
+
+  it('sends the first request on the TLS connection opened ahead of it (TCP first, TLS on it)', async (t) => {
+    const { url, certificate, connections } = await tlsServer(t)
+    const { fetch, preconnect } = transport(t, { ca: certificate.certificatePem })
+    preconnect(url)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(connections(), 1, 'connected before any request')
+    assert.equal(await (await fetch(`${url}/x`)).text(), 'over TLS')
+    assert.equal(connections(), 1, 'and the request used it')
   })
 
   it("refuses a certificate it does not trust: a failed connection, as fetch's", async (t) => {
