@@ -150,7 +150,9 @@ alive). The floor of a cold call is the cold start on loopback (${round(network.
 round trip for the request (${round(floors.cold)} ms): the secret's fetch and the handshakes overlap the start.
 The entry points make them overlap: functions/runtime/connect-ahead.ts opens the connection before
 the rest of the bundle is evaluated and lets the event loop turn once, so the TCP handshake crosses
-the network while the bundle loads, and the service fetches the secret at the end of loading.
+the network while the bundle loads (TLS is set up on the TCP connection meanwhile: a process's first
+TLS connection builds the trusted-certificate store, about 5 ms), and the service fetches the secret
+at the end of loading.
 Without that, the handshakes follow the start: about ${round(network.local.coldMs + 3 * trip)} ms, as the do-it-yourself
 handler shows (${round(network.diyColdMs)} ms).
 
