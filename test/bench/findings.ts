@@ -33,7 +33,8 @@ function measured({ warm, cold, network }: Results) {
 - **CPU** is \`process.cpuUsage()\` (user + system, every thread: GC included) around a block of calls
   whose inputs are made before the block; each block ends with a minor GC inside its window
   (\`--expose-gc\`), so each row pays for its own garbage. Rows are interleaved round by round, after
-  ${warm.warmupCalls} warm-up calls each (a function's first few hundred calls cost more: JIT), and ratios are
+  ${warm.warmupCalls} warm-up calls each (the handler's CPU per call falls over its first 1,500-2,000 calls, as
+  the JIT settles: the figures are a container that has served that many), and ratios are
   taken within a round, as this VM's speed drifts by ±30 % over seconds.
 - **The handler** is invoked with API Gateway v2 events; its logs and EMF metrics go to /dev/null, so
   formatting and writing them is counted. Every call terminates a fresh authorization code (200,
