@@ -154,8 +154,8 @@ the rest of the bundle is evaluated and lets the event loop turn once, so the TC
 the network while the bundle loads (TLS is set up on the TCP connection meanwhile: a process's first
 TLS connection builds the trusted-certificate store, about 5 ms), and the service fetches the secret
 at the end of loading.
-Without that, the handshakes follow the start: about ${round(network.local.coldMs + 3 * trip)} ms, as the do-it-yourself
-handler shows (${round(network.diyColdMs)} ms).
+Without that, the handshakes would follow the start: about ${round(network.local.coldMs + 3 * trip)} ms. (The do-it-yourself
+handler, whose start is longer too and whose connection waits for its first request, takes ${round(network.diyColdMs)} ms.)
 
 The connection opens ${round(opened)} ms after spawn: Node's own start (\`node -e ''\` takes ${round(cold.baselineMs)} ms) and
 compiling the bundle, which V8 does whole before any of it runs (10-15 ms in the profiles). The
