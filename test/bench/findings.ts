@@ -26,7 +26,7 @@ function measured({ warm, cold, network }: Results) {
   child process (test/bench/stack.ts); each measurement runs in a fresh child. With 2 cores or more,
   \`taskset\` puts the stand-ins on the last core and the warm, queue and secrets processes on the first.
 - **The bundles** are built by esbuild with the options serverless.yml gives serverless-esbuild, read
-  with \`serverless print\` (alias included), and started with its NODE_OPTIONS (${cold.nodeOptions ? `\`${cold.nodeOptions}\`` : 'none'}).
+  with \`serverless print\` (aliases included), and started with its NODE_OPTIONS (${cold.nodeOptions ? `\`${cold.nodeOptions}\`` : 'none'}).
   The measuring processes get the V8 heap limits the Lambda Node.js runtime sets for the function's
   memory size (new space a tenth of it, half per semi-space; the rest old space): 1024 MB for the
   HTTP function, 512 MB for the queue function.
