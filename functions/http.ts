@@ -1,3 +1,5 @@
+// First: WeChat Pay's connection starts while the rest of the bundle loads (connect-ahead.ts).
+import './runtime/connect-ahead.ts'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
@@ -12,7 +14,7 @@ import {
   terminationResponse,
 } from './runtime/http.ts'
 import { defaultObservability } from './runtime/observability.ts'
-import { defaultService, type Service } from './runtime/service.ts'
+import { defaultService, type Service, warmUp } from './runtime/service.ts'
 
 interface Route {
   /** Where the input is: the JSON body, or the query string. */
@@ -82,3 +84,5 @@ export function createHttpHandler({
 }
 
 export const handler = createHttpHandler()
+// Lambda's initialization: the secret's fetch and WeChat Pay's handshakes start now (service.ts).
+warmUp()

@@ -1,3 +1,5 @@
+// First: WeChat Pay's connection starts while the rest of the bundle loads (connect-ahead.ts).
+import './runtime/connect-ahead.ts'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
@@ -12,7 +14,7 @@ import {
 import type { EntryDeps } from './runtime/entry.ts'
 import { queryFailure } from './runtime/invoke.ts'
 import { defaultObservability } from './runtime/observability.ts'
-import { defaultService } from './runtime/service.ts'
+import { defaultService, warmUp } from './runtime/service.ts'
 
 /**
  * Direct invocation (Step Functions, SDK): the event is the input. `"operation": "terminate"` (or
@@ -54,3 +56,5 @@ export function createInvokeHandler({
 }
 
 export const handler = createInvokeHandler()
+// Lambda's initialization: the secret's fetch and WeChat Pay's handshakes start now (service.ts).
+warmUp()

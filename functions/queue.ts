@@ -1,3 +1,5 @@
+// First: WeChat Pay's connection starts while the rest of the bundle loads (connect-ahead.ts).
+import './runtime/connect-ahead.ts'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
@@ -8,7 +10,7 @@ import { InvalidRequestError, parseTerminateInput } from './authorizations/reque
 import type { EntryDeps } from './runtime/entry.ts'
 import { defaultObservability } from './runtime/observability.ts'
 import { readQueueInput, settleAll } from './runtime/queue.ts'
-import { defaultService } from './runtime/service.ts'
+import { defaultService, warmUp } from './runtime/service.ts'
 
 /** The record did not end terminated / already_terminated: SQS keeps it, then the DLQ takes it. */
 class RecordNotDoneError extends Error {
@@ -91,3 +93,5 @@ function notDone(reason: string): PromiseRejectedResult {
 }
 
 export const handler = createQueueHandler()
+// Lambda's initialization: the secret's fetch and WeChat Pay's handshakes start now (service.ts).
+warmUp()

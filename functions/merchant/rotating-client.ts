@@ -19,7 +19,7 @@ import { beforeDeadline, newerKeysMayVerify, newerVersion } from './rotation.ts'
 export function createRotatingClient(merchants: CredentialStore<WechatPayClient>): WechatPayCaller {
   return {
     async call(method, path, options) {
-      let merchant = await beforeDeadline(merchants.get(), options.deadline)
+      let merchant = merchants.fresh() ?? (await beforeDeadline(merchants.get(), options.deadline))
       let attempts = 0
       for (let refreshed = false; ; refreshed = true) {
         try {

@@ -1,5 +1,5 @@
 import type { Mode } from '../authorizations/reference.ts'
-import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin } from '../wechatpay/client.ts'
+import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin } from '../wechatpay/origins.ts'
 
 /** Everything the functions read from the environment, checked once. Documented in the README. */
 export interface Config {

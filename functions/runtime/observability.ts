@@ -9,6 +9,7 @@ import { entrySummary } from '../events/summary.ts'
 import type { CredentialsError } from '../merchant/errors.ts'
 import { errorClass, type WechatPayError } from '../wechatpay/errors.ts'
 import { maskCode } from './mask.ts'
+import { sourceMappedStack } from './source-mapped.ts'
 
 export { maskCode }
 
@@ -192,8 +193,12 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
           const { name, message, stack } =
             request.error instanceof Error ? request.error : new Error(String(request.error))
           metrics.addMetric('UnhandledErrors', MetricUnit.Count, 1)
-          // The stack is mapped to the TypeScript sources (serverless.yml enables source maps).
-          logger.error('unexpected error', { error_name: name, error_message: message, error_stack: stack })
+          // The stack names the TypeScript sources, read from the bundle's source map only now.
+          logger.error('unexpected error', {
+            error_name: name,
+            error_message: message,
+            error_stack: stack && sourceMappedStack(stack),
+          })
           if (respond !== undefined) request.response = respond
         },
       }

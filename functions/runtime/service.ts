@@ -9,6 +9,7 @@ import { createPublisher, type EntryResult, type Publisher } from '../events/pub
 import { type CredentialStore, createCredentialStore } from '../merchant/credentials.ts'
 import { createRotatingClient } from '../merchant/rotating-client.ts'
 import { createClient, type WechatPayClient } from '../wechatpay/client.ts'
+import { defaultTransport } from '../wechatpay/transport.ts'
 import { type Config, readConfig } from './config.ts'
 import { defaultObservability, type Observability } from './observability.ts'
 
@@ -33,6 +34,12 @@ export interface Service {
   ): Promise<Array<EntryResult | 'none'>>
   /** The deadline for publishing: Lambda's remaining time less a little to answer in. */
   publishDeadline(context: { getRemainingTimeInMillis(): number }): number
+  /**
+   * Starts what the first call would wait for: the merchant secret's fetch, and (with the
+   * container's transport) a connection to WeChat Pay, TCP and TLS, while the rest initializes.
+   * Never throws; a failure is the first call's to meet again (and the secret's is logged once).
+   */
+  warmUp(): void
 }
 
 export interface ServiceDeps {
@@ -77,7 +84,7 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         maxAttempts: config.maxAttempts,
         attemptTimeoutMs: config.attemptTimeoutMs,
         clock,
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        fetch: deps.fetch ?? defaultTransport().fetch,
       }),
     // Once per failed fetch: an unusable version is parsed and logged once, then refused until it changes.
     onError: observability.observeSecretError,
@@ -93,6 +100,10 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
 
   return {
     config,
+    warmUp() {
+      merchants.get().catch(() => undefined)
+      if (!deps.fetch) defaultTransport().preconnect(config.wechatpayBaseUrl)
+    },
     deadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - config.deadlineMarginMs,
     publishDeadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - PUBLISH_MARGIN_MS,
     async publish(outcomes, deadline) {
@@ -134,4 +145,18 @@ let shared: Service | undefined
 export function defaultService(): Service {
   shared ??= createService(readConfig())
   return shared
+}
+
+/**
+ * Called by each entry point as it loads (Lambda's initialization): builds the container's service
+ * and starts its warm-up, so that the secret's fetch and WeChat Pay's TCP and TLS handshakes overlap
+ * the rest of the initialization instead of following it. A bad environment stays the first call's
+ * to log, as before: nothing here throws.
+ */
+export function warmUp(service: () => Service = defaultService): void {
+  try {
+    service().warmUp()
+  } catch {
+    // ConfigError: the first call builds the service again and logs it.
+  }
 }

@@ -3,13 +3,13 @@ import ky, { isNetworkError, type KyInstance } from 'ky'
 import { readBody } from './body.ts'
 import { type ReceivedResponse, WechatPayError } from './errors.ts'
 import { answerError, isRetryable, isRetryableStatus, retryAfterMs, toWechatPayError } from './failures.ts'
+import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin } from './origins.ts'
 import type { Signer } from './signer.ts'
+import { defaultTransport } from './transport.ts'
 import type { Verifier } from './verifier.ts'
 import { USER_AGENT } from './version.ts'
 
-export const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com'
-/** WeChat's access point in another city, for connection failures (as the Java SDK does). */
-export const DEFAULT_BACKUP_URL = 'https://api2.mch.weixin.qq.com'
+export { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin }
 
 export interface ClientOptions {
   signer: Signer
@@ -25,6 +25,7 @@ export interface ClientOptions {
   maxDelayMs?: number
   /** A retry is only started when at least this much time is left before the deadline. */
   minAttemptMs?: number
+  /** What ky sends with: the container's transport over node:http(s) unless given (transport.ts). */
   fetch?: typeof fetch
   clock?: () => number
   random?: () => number
@@ -84,43 +85,47 @@ export function createClient(options: ClientOptions): WechatPayClient {
   // may go to the other access point, and knows the deadline. (ky's own retries would clone every
   // request body up front for a retry that our loop builds anyway.) Every answer, error statuses
   // included, comes back as a Response whose body only readBody reads: ky reads error bodies whole
-  // (up to 10 MiB) when it throws them, so it does not throw them.
+  // (up to 10 MiB) when it throws them, so it does not throw them. The signing hook is made once:
+  // each call hands it the body it signs through ky's `context`, not a hook of its own to merge.
   const api: KyInstance = ky.create({
     headers,
     throwHttpErrors: false,
     retry: 0,
     // A redirect would carry our Authorization elsewhere (and turn the POST into a GET): never follow.
     redirect: 'manual',
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch ?? defaultTransport().fetch,
+    hooks: {
+      // The signed URL is the path and query of the very URL being sent.
+      beforeRequest: [
+        ({ request, options: { context } }) => {
+          const url = new URL(request.url)
+          const signed = signer.authorize(request.method, url.pathname + url.search, context.body as string)
+          request.headers.set('Authorization', signed)
+        },
+      ],
+    },
   })
+
+  // Headers set per call would be merged per call: a request with a body gets its own instance.
+  const withBody = api.extend({ headers: { 'Content-Type': 'application/json' } })
 
   return {
     async call(method, path, { deadline, query, body }) {
       const target = path + (query ? `?${new URLSearchParams(query)}` : '')
       const text = body === undefined ? '' : JSON.stringify(body)
-      const init = {
-        method,
-        ...(body === undefined ? {} : { body: text, headers: { 'Content-Type': 'application/json' } }),
-        hooks: {
-          // The signed URL is the path and query of the very URL being sent.
-          beforeRequest: [
-            ({ request }: { request: Request }) => {
-              const url = new URL(request.url)
-              request.headers.set('Authorization', signer.authorize(method, url.pathname + url.search, text))
-            },
-          ],
-        },
-      }
+      const send = body === undefined ? api : withBody
+      // The body goes to the transport as `payload`, an option ky forwards to its fetch untouched:
+      // a Request body would be a stream to make, read back and cancel on every attempt.
+      const init = { method, context: { body: text }, ...(body === undefined ? {} : { payload: text }) }
 
       /** One request and its answer: a verified 2xx, or a failure and whether to try again. */
       async function attempt(url: string, attempts: number): Promise<Attempt> {
         const remaining = deadline - clock()
         const context = () => ({ attempts, pastDeadline: clock() >= deadline })
-        // ky's timeout ends when the headers arrive; this signal also bounds reading the body.
-        const signal = AbortSignal.timeout(remaining)
         let response: Response
         try {
-          response = await api(url, { ...init, signal, timeout: Math.min(attemptTimeoutMs, remaining) })
+          // ky's timeout ends when the headers arrive; readBody below bounds reading the body.
+          response = await send(url, { ...init, timeout: Math.min(attemptTimeoutMs, remaining) })
         } catch (error) {
           const failure = toWechatPayError(error, context())
           return { failure, retryable: isRetryable(error, method), failover: isNetworkError(error) }
@@ -132,7 +137,13 @@ export function createClient(options: ClientOptions): WechatPayClient {
         try {
           // An error body gets the attempt timeout (as ky gave it): a stalled one must not use up the
           // retries' time. A 2xx body is read until the deadline: WeChat may have acted on it.
-          responseText = await readBody(response, response.ok ? undefined : attemptTimeoutMs)
+          const untilDeadline = deadline - clock()
+          responseText = !response.body
+            ? ''
+            : await readBody(
+                response,
+                response.ok ? untilDeadline : Math.min(attemptTimeoutMs, untilDeadline),
+              )
         } catch (error) {
           // A 429 or 5xx is retried for its status alone: its body would only have explained it.
           if (isRetryableStatus(status)) {
@@ -200,27 +211,4 @@ export function createClient(options: ClientOptions): WechatPayClient {
   function jittered(delay: number) {
     return delay / 2 + (random() * delay) / 2
   }
-}
-
-/** Only an origin: the signed URL is the request's path, so a base URL with a path would be signed wrong. */
-export function origin(url: string, name: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch (cause) {
-    throw new WechatPayError('INVALID_CONFIG', `WeChat Pay ${name} is not a URL`, { cause })
-  }
-  if (
-    !/^https?:$/.test(parsed.protocol) ||
-    parsed.pathname !== '/' ||
-    parsed.search ||
-    parsed.hash ||
-    parsed.username
-  ) {
-    throw new WechatPayError(
-      'INVALID_CONFIG',
-      `WeChat Pay ${name} must be an http(s) origin with no path, got ${url}`,
-    )
-  }
-  return parsed.origin
 }

@@ -1,17 +1,15 @@
 /**
- * Cold start: wall time from spawning a fresh `node` to its first result, for (a) the production
- * bundle of the HTTP handler completing one termination, its merchant secret fetched from the
- * Secrets Manager stand-in on the way, (b) wechatpay-axios-plugin loaded and making the same call
- * with its keys given directly (no secret fetch), and (c) `node -e ''` as the baseline. The drivers
- * are plain JavaScript, so no type stripping is timed; the runs are interleaved and the medians kept.
+ * Cold start: wall time from spawning a fresh `node` to its first result, interleaved, medians kept:
+ * (a) the production bundle of the HTTP handler completing one termination, its merchant secret
+ * fetched from the Secrets Manager stand-in on the way, started with serverless.yml's NODE_OPTIONS;
+ * (b) wechatpay-axios-plugin making the same call with its keys given directly; (c) the
+ * do-it-yourself handler (diy-handler.ts: the plugin plus the SDK fetching the same secret), bundled
+ * the same way; (d) `node -e ''` as the baseline; and context rows. The drivers are plain
+ * JavaScript, so no type stripping is timed.
  */
-import { spawn } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { httpEvent } from '../helpers/lambda.ts'
 import type { Bundle } from './bundle.ts'
-import { track } from './children.ts'
+import { drivers, type Run, timeRun } from './drivers.ts'
 import { BODY, freshCode, handlerEnv, median, type StackInfo } from './shared.ts'
 
 export interface ColdResult {
@@ -19,73 +17,23 @@ export interface ColdResult {
   baselineMs: number
   oursMs: number
   pluginMs: number
-  /** Our client alone, keys given directly: the plugin's conditions. */
+  diyMs: number
+  /** Context: the do-it-yourself handler built with our alias too (lambda-credentials.ts). */
+  diyAliasedMs: number
+  /** Context: our client alone, keys given directly (the plugin's conditions). */
   clientMs: number
-  /** The handler with a linked source map, under --enable-source-maps (serverless.yml's setting). */
-  mappedMs: number
+  /** Context: ours started with --enable-source-maps, as deployed before issue 12 (the map beside it). */
+  sourceMapsMs: number
+  /** Context: ours with EVENT_BUS set, its first call also putting the outcome event. */
+  withEventsMs: number
+  /** CPU our cold process used up to its result (user + system, all threads). */
+  oursCpuMs: number
+  nodeOptions: string
 }
 
-const RUNS = 15
-const MARK = 'BENCH_RESULT '
-
-const OURS_DRIVER = `import { handler } from './http.mjs'
-const context = { awsRequestId: 'cold', functionName: 'payscore-terminate-bench', getRemainingTimeInMillis: () => 15000 }
-const response = await handler(JSON.parse(process.env.BENCH_EVENT), context)
-process.stdout.write('\\n${MARK}' + response.statusCode + '\\n', () => process.exit(0))
-`
-
-const CLIENT_DRIVER = `import { terminateOnce } from './client.mjs'
-const status = await terminateOnce(JSON.parse(process.env.BENCH_CLIENT))
-process.stdout.write('\\n${MARK}' + status + '\\n', () => process.exit(0))
-`
-
-const PLUGIN_DRIVER = `const { Wechatpay } = require(process.env.BENCH_PLUGIN_PATH)
-const options = JSON.parse(process.env.BENCH_PLUGIN)
-const wxpay = new Wechatpay(options.config)
-wxpay.v3.payscore.partner.permissions['authorization-code']['{authorization_code}'].terminate
-  .post(options.body, { authorization_code: options.code })
-  .then((response) => process.stdout.write('\\n${MARK}' + response.status + '\\n', () => process.exit(0)))
-`
-
-/** Milliseconds from spawn to the result line (or to exit, for the baseline); rejects on a wrong result. */
-function timeRun(args: string[], env: Record<string, string>, expect: string | undefined) {
-  return new Promise<number>((resolve, reject) => {
-    const started = performance.now()
-    const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }))
-    let out = ''
-    let err = ''
-    let result: number | undefined
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split('\n').find((text) => text.startsWith(MARK))
-      if (result === undefined && line) {
-        result = performance.now() - started
-        if (line.slice(MARK.length) !== expect) reject(new Error(`cold run answered ${line}: ${err}`))
-      }
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      err = (err + chunk.toString()).slice(-2_000)
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (expect === undefined && code === 0) resolve(performance.now() - started)
-      else if (result !== undefined) resolve(result)
-      else reject(new Error(`cold run ended with ${code} and no result: ${err}`))
-    })
-  })
-}
-
+const RUNS = 21
 export async function measureColdStart(stack: StackInfo, bundle: Bundle): Promise<ColdResult> {
-  const ours = join(bundle.dir, 'cold-ours.mjs')
-  const plugin = join(bundle.dir, 'cold-plugin.cjs')
-  await writeFile(ours, OURS_DRIVER)
-  await writeFile(plugin, PLUGIN_DRIVER)
-  const client = join(bundle.dir, 'cold-client.mjs')
-  await writeFile(client, CLIENT_DRIVER)
-  const mapped = join(dirname(bundle.mappedHttp), 'cold-ours.mjs')
-  await writeFile(mapped, OURS_DRIVER)
-  const { NODE_OPTIONS: _ignored, ...base } = process.env as Record<string, string>
+  const run = await drivers(bundle)
   const pluginPath = createRequire(import.meta.url).resolve('wechatpay-axios-plugin')
   const config = {
     mchid: stack.mchid,
@@ -95,43 +43,61 @@ export async function measureColdStart(stack: StackInfo, bundle: Bundle): Promis
     baseURL: `${stack.wechatpayUrl}/`,
     headers: { 'Wechatpay-Serial': stack.publicKeyId },
   }
-  const clientOptions = (code: string) => ({
+  const clientOptions = () => ({
     baseUrl: stack.wechatpayUrl,
     mchid: stack.mchid,
     serialNo: stack.merchantSerial,
     privateKeyPem: stack.merchantPrivateKeyPem,
     publicKeyId: stack.publicKeyId,
     publicKeyPem: stack.wechatpayPublicKeyPem,
-    code,
+    code: freshCode(),
     body: BODY,
   })
-  const samples = {
-    baseline: [] as number[],
-    ours: [] as number[],
-    plugin: [] as number[],
-    client: [] as number[],
-    mapped: [] as number[],
+  const env = handlerEnv(stack)
+  const events = { EVENT_BUS: 'payscore-bench', AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventBridgeUrl }
+  const withSourceMaps = `${bundle.nodeOptions} --enable-source-maps`.trim()
+  const rows = {
+    baseline: () => timeRun(['-e', ''], run.base, undefined),
+    ours: () => run.handler(bundle.http, env),
+    plugin: () =>
+      run.plugin({
+        BENCH_PLUGIN_PATH: pluginPath,
+        BENCH_PLUGIN: JSON.stringify({ config, body: BODY, code: freshCode() }),
+      }),
+    diy: () => run.handler(bundle.diy, env, { nodeOptions: '' }),
+    diyAliased: () => run.handler(bundle.diyAliased, env, { nodeOptions: '' }),
+    client: () => run.client({ BENCH_CLIENT: JSON.stringify(clientOptions()) }),
+    sourceMaps: () => run.handler(bundle.http, env, { nodeOptions: withSourceMaps }),
+    withEvents: () => run.handler(bundle.http, { ...env, ...events }),
   }
-  // One unrecorded round first: the files into the page cache, like a container's disk.
-  for (let run = -1; run < RUNS; run++) {
-    if (run === 0) for (const list of Object.values(samples)) list.length = 0
-    samples.baseline.push(await timeRun(['-e', ''], base, undefined))
-    const event = JSON.stringify(httpEvent(freshCode(), BODY))
-    samples.ours.push(await timeRun([ours], { ...base, ...handlerEnv(stack), BENCH_EVENT: event }, '200'))
-    const options = JSON.stringify({ config, body: BODY, code: freshCode() })
-    const env = { ...base, BENCH_PLUGIN_PATH: pluginPath, BENCH_PLUGIN: options }
-    samples.plugin.push(await timeRun([plugin], env, '204'))
-    const only = JSON.stringify(clientOptions(freshCode()))
-    samples.client.push(await timeRun([client], { ...base, BENCH_CLIENT: only }, '204'))
-    const again = { ...base, ...handlerEnv(stack), BENCH_EVENT: JSON.stringify(httpEvent(freshCode(), BODY)) }
-    samples.mapped.push(await timeRun(['--enable-source-maps', mapped], again, '200'))
+  const samples = Object.fromEntries(Object.keys(rows).map((row) => [row, [] as number[]])) as Record<
+    keyof typeof rows,
+    number[]
+  >
+  const oursCpu: number[] = []
+  const order = Object.entries(rows)
+  // One unrecorded round first: the files into the page cache, like a container's disk. Each round
+  // starts one row further on, so no row always follows the same one (or the idle baseline).
+  for (let round = -1; round < RUNS; round++) {
+    const start = Math.max(0, round) % order.length
+    for (const [row, measure] of [...order.slice(start), ...order.slice(0, start)]) {
+      const result: Run & { cpuMs?: number } = await measure()
+      if (round < 0) continue
+      samples[row as keyof typeof rows].push(result.ms)
+      if (row === 'ours') oursCpu.push(result.cpuMs ?? Number.NaN)
+    }
   }
   return {
     runs: RUNS,
     baselineMs: median(samples.baseline),
     oursMs: median(samples.ours),
     pluginMs: median(samples.plugin),
+    diyMs: median(samples.diy),
+    diyAliasedMs: median(samples.diyAliased),
     clientMs: median(samples.client),
-    mappedMs: median(samples.mapped),
+    sourceMapsMs: median(samples.sourceMaps),
+    withEventsMs: median(samples.withEvents),
+    oursCpuMs: median(oursCpu),
+    nodeOptions: bundle.nodeOptions,
   }
 }

@@ -14,9 +14,11 @@ import { buildBundle } from './bundle.ts'
 import { type ForkOptions, pin, runScript, startScript, stopScript } from './children.ts'
 import { measureColdStart } from './cold.ts'
 import { findings } from './findings.ts'
+import { measureMemory } from './memory.ts'
+import { measureNetwork } from './network.ts'
 import { buildRows, markdownTable, type Results, warmDetails } from './report.ts'
 import type { SecretsResult } from './secrets.ts'
-import type { StackInfo } from './shared.ts'
+import { lambdaHeapFlags, type StackInfo } from './shared.ts'
 import { benchOptions, conclude } from './targets.ts'
 import type { WarmResult } from './warm.ts'
 
@@ -84,22 +86,34 @@ try {
     BENCH_HANDLER: bundle.http,
     BENCH_QUEUE_HANDLER: bundle.queue,
   }
-  log('1-2. warm CPU per call: floor, bare POSTs, our client, the HTTP handler, wechatpay-axios-plugin')
-  const warm = await runScript<WarmResult>('warm.ts', measuring('warm', env, ['--expose-gc']))
-  log('3. cold start: fresh processes, interleaved')
+  const heap = (name: string) => lambdaHeapFlags(bundle.memoryMb[name] ?? 1024)
+  log('1. warm CPU per call: floor, bare POSTs, our client, the HTTP handler, wechatpay-axios-plugin')
+  const warm = await runScript<WarmResult>(
+    'warm.ts',
+    measuring('warm', env, ['--expose-gc', ...heap('http')]),
+  )
+  log('2. cold start: fresh processes, interleaved')
   const cold = await measureColdStart(stack, bundle)
-  log('4. queue batches at 100 ms upstream latency')
+  log(`3. the first call over a network of ${stack.roundTripMs} ms a round trip, TLS`)
+  const network = await measureNetwork(stack, bundle)
+  log('4. queue batches at 100 ms upstream latency, EVENT_BUS set')
   const batches = [
-    await runScript<BatchResult>('batch.ts', measuring('batch', env)),
-    await runScript<BatchResult>('batch.ts', measuring('batch', { ...env, BENCH_QUEUE_CONCURRENCY: '5' })),
+    await runScript<BatchResult>('batch.ts', measuring('batch', env, heap('queue'))),
+    await runScript<BatchResult>(
+      'batch.ts',
+      measuring('batch', { ...env, BENCH_QUEUE_CONCURRENCY: '5' }, heap('queue')),
+    ),
   ]
-  log('5. GetSecretValue per 1,000 warm invocations, peak RSS')
+  log('5. peak RSS over 1,000 warm calls, at the deployed memory size and below')
+  const sizes = [...new Set([bundle.memoryMb.http ?? 1024, 512, 256])]
+  const memory = await measureMemory(stack, bundle, sizes)
+  log('GetSecretValue per 1,000 warm invocations')
   const shortTtl = { BENCH_TTL_SECONDS: '1', BENCH_SPREAD_MS: '4000', BENCH_PARALLEL: '5' }
   const secrets = [
-    await runScript<SecretsResult>('secrets.ts', measuring('secrets', env)),
-    await runScript<SecretsResult>('secrets.ts', measuring('secrets', { ...env, ...shortTtl })),
+    await runScript<SecretsResult>('secrets.ts', measuring('secrets', env, heap('http'))),
+    await runScript<SecretsResult>('secrets.ts', measuring('secrets', { ...env, ...shortTtl }, heap('http'))),
   ]
-  results = { warm, cold, batches, secrets, bundle }
+  results = { warm, cold, network, batches, secrets, memory, bundle }
 } finally {
   await stopScript(stackProcess)
 }

@@ -1,22 +1,12 @@
 /**
- * GetSecretValue calls per 1,000 warm invocations of the real HTTP handler (the production bundle),
- * counted at the Secrets Manager stand-in, and this process's peak RSS. BENCH_TTL_SECONDS sets the
- * handler's SECRET_TTL_SECONDS (unset: the default, 300 s); BENCH_SPREAD_MS spreads the invocations
- * over that long, BENCH_PARALLEL at a time, so that a short TTL expires under concurrent callers.
+ * GetSecretValue calls per 1,000 warm invocations of the real HTTP handler (the production bundle,
+ * EVENT_BUS set as deployed), counted at the Secrets Manager stand-in. BENCH_TTL_SECONDS sets the handler's SECRET_TTL_SECONDS (unset: the default, 300 s);
+ * BENCH_SPREAD_MS spreads the invocations over that long, BENCH_PARALLEL at a time, so that a
+ * short TTL expires under concurrent callers.
  */
-import { getHeapSpaceStatistics } from 'node:v8'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import { httpEvent } from '../helpers/lambda.ts'
-import {
-  BODY,
-  benchContext,
-  finish,
-  freshCode,
-  handlerEnv,
-  peakRssMiB,
-  readStack,
-  stackStats,
-} from './shared.ts'
+import { BODY, benchContext, finish, freshCode, handlerEnv, readStack, stackStats } from './shared.ts'
 
 export interface SecretsResult {
   ttlSeconds: number
@@ -24,11 +14,6 @@ export interface SecretsResult {
   parallel: number
   secretCalls: number
   elapsedSeconds: number
-  /** maxRSS once the handler is loaded and has served its cold call, before the 1,000. */
-  loadedRssMiB: number
-  peakRssMiB: number
-  /** V8's young generation at the end: it grows with the allocation rate, up to 2 × 64 MiB here. */
-  newSpaceMiB: number
 }
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>
@@ -39,7 +24,8 @@ const spreadMs = Number(process.env.BENCH_SPREAD_MS ?? 0)
 const parallel = Number(process.env.BENCH_PARALLEL ?? 1)
 
 const stack = readStack()
-Object.assign(process.env, handlerEnv(stack, ttl ? { SECRET_TTL_SECONDS: ttl } : {}))
+const events = { EVENT_BUS: 'payscore-bench', AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventBridgeUrl }
+Object.assign(process.env, handlerEnv(stack, { ...events, ...(ttl ? { SECRET_TTL_SECONDS: ttl } : {}) }))
 const { handler } = (await import(process.env.BENCH_HANDLER ?? '../../functions/http.ts')) as {
   handler: Handler
 }
@@ -50,7 +36,6 @@ async function invoke() {
 }
 
 await invoke() // the cold call: the container's first fetch, not counted
-const loadedRssMiB = peakRssMiB()
 const before = await stackStats(stack)
 const started = performance.now()
 for (let sent = 0; sent < INVOCATIONS; sent += parallel) {
@@ -68,8 +53,4 @@ finish({
   parallel,
   secretCalls: after.secretCalls - before.secretCalls,
   elapsedSeconds,
-  loadedRssMiB,
-  peakRssMiB: peakRssMiB(),
-  newSpaceMiB:
-    (getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20,
 } satisfies SecretsResult)

@@ -8,6 +8,16 @@ export interface StackInfo {
   /** The simulator behind the latency proxy. */
   slowWechatpayUrl: string
   secretsManagerUrl: string
+  eventBridgeUrl: string
+  /** The simulator over TLS (this run's certificate, trusted through `caFile`). */
+  tlsWechatpayUrl: string
+  /** The TLS simulator behind a proxy that adds `roundTripMs` per round trip. */
+  distantWechatpayUrl: string
+  /** A TCP echo server behind the same kind of proxy (tcp://host:port), to time a bare round trip. */
+  echoUrl: string
+  /** The certificate of the TLS simulator, for NODE_EXTRA_CA_CERTS. */
+  caFile: string
+  roundTripMs: number
   bareUrl: string
   controlUrl: string
   secretId: string
@@ -22,6 +32,10 @@ export interface StackInfo {
 export interface StackStats {
   secretCalls: number
   wechatpayRequests: number
+  /** PutEvents calls received by the EventBridge stand-in. */
+  eventCalls: number
+  /** What crossed the distant (30 ms) proxy so far. */
+  distant: { connections: number; roundTrips: number; lastConnectionAt: number }
 }
 
 export const BODY = { service_id: '500001', sub_mchid: '1900000109', reason: '用户申请解除授权' }
@@ -127,4 +141,15 @@ export function finish(result: object) {
     console.log(JSON.stringify(result, null, 2))
     process.exit(0)
   }
+}
+
+/**
+ * The V8 heap limits the Lambda Node.js runtime starts a function with, from its memory size (its
+ * bootstrap: new space a tenth of the memory, half of it per semi-space, the rest old space). The
+ * measuring processes run with them, so the young generation grows as it would in Lambda, not as
+ * this machine's memory would let it.
+ */
+export function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10)
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`]
 }

@@ -1,28 +1,43 @@
 /**
  * The stand-ins, in a process of their own so that their CPU (the simulator signs and verifies too)
- * is never counted against ours: the WeChat Pay simulator, the Secrets Manager stand-in, a bare 204
- * server for the plain fetch, ky and axios POSTs, a 100 ms latency proxy in front of the simulator,
- * and a control endpoint (`GET /stats`) counting what the stand-ins received. Started by run.ts with
- * fork(); it sends its addresses and keys once, then lives until the parent disconnects.
+ * is never counted against ours: the WeChat Pay simulator (over HTTP, and over TLS with a
+ * certificate made for this run), the Secrets Manager and EventBridge stand-ins, a bare 204 server
+ * for the plain POSTs, a proxy holding every answer 100 ms (the queue figure), a proxy making the
+ * TLS simulator 30 ms away per round trip (the network figure), and a control endpoint (`GET
+ * /stats`) counting what the stand-ins received. Started by run.ts with fork(); it sends its
+ * addresses and keys once, then lives until the parent disconnects.
  */
 import { once } from 'node:events'
+import { rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import {
+  type AddressInfo,
+  connect,
+  createServer as createTcpServer,
+  type Server as NetServer,
+} from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer as createTlsServer } from 'node:tls'
+import { startEventBridge } from '../../infra/local/eventbridge.ts'
 import { startSecretsManager } from '../../infra/local/secrets-manager.ts'
 import { startWechatPaySimulator } from '../../infra/local/wechatpay-simulator.ts'
 import { loadPlatformCertificate } from '../helpers/keys.ts'
 import { createTestMerchant, MCHID, MERCHANT_SERIAL, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
+import { createTestCertificate } from '../helpers/tls.ts'
 import { startLatencyProxy } from './latency-proxy.ts'
-import type { StackInfo } from './shared.ts'
+import type { StackInfo, StackStats } from './shared.ts'
 
 const UPSTREAM_LATENCY_MS = 100
+const ROUND_TRIP_MS = 30
 const SECRET_ID = 'payscore-terminate/merchant'
 
-async function listen(server: ReturnType<typeof createServer>) {
+async function listenOn(server: NetServer) {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return (server.address() as AddressInfo).port
 }
+const listen = async (server: NetServer) => `http://127.0.0.1:${await listenOn(server)}`
 
 const merchant = createTestMerchant()
 const platform = loadPlatformCertificate()
@@ -32,7 +47,35 @@ const simulator = await startWechatPaySimulator({
   platformCertificate: { serialNo: platform.serialNo, privateKey: platform.privateKey },
 })
 const secretsManager = await startSecretsManager({ secrets: { [SECRET_ID]: merchant.secretString } })
-const proxy = await startLatencyProxy(simulator.url, UPSTREAM_LATENCY_MS)
+const eventBridge = await startEventBridge()
+const proxy = await startLatencyProxy(simulator.url, { answerDelayMs: UPSTREAM_LATENCY_MS })
+
+// WeChat Pay over TLS: a terminator in front of the simulator, with this run's certificate, which
+// the measuring processes trust through NODE_EXTRA_CA_CERTS (the file below).
+const certificate = createTestCertificate()
+const caFile = join(tmpdir(), `payscore-bench-ca-${process.pid}.pem`)
+writeFileSync(caFile, certificate.certificatePem)
+const simulatorPort = Number(new URL(simulator.url).port)
+const tlsServer = createTlsServer(
+  { key: certificate.privateKeyPem, cert: certificate.certificatePem },
+  (socket) => {
+    const upstream = connect(simulatorPort, '127.0.0.1')
+    // As WeChat's servers (and the proxy): no Nagle, which would hold the answer until the session
+    // tickets sent before it were acknowledged, a delayed ACK away (40 ms on loopback).
+    socket.setNoDelay(true)
+    upstream.setNoDelay(true)
+    socket.pipe(upstream).pipe(socket)
+    socket.on('error', () => upstream.destroy())
+    upstream.on('error', () => socket.destroy())
+  },
+)
+const tlsUrl = `https://127.0.0.1:${await listenOn(tlsServer)}`
+const distant = await startLatencyProxy(tlsUrl, { roundTripMs: ROUND_TRIP_MS })
+// An echo server behind the same kind of proxy: the round trip the proxy really adds, timers and all.
+const echo = createTcpServer((socket) => socket.on('error', () => socket.destroy()).pipe(socket))
+const echoProxy = await startLatencyProxy(`tcp://127.0.0.1:${await listenOn(echo)}`, {
+  roundTripMs: ROUND_TRIP_MS,
+})
 
 // The plain baseline's peer: reads the body, answers 204 at once, keeps the connection like WeChat.
 const bare = createServer({ keepAliveTimeout: 8_000 }, (request, response) => {
@@ -45,19 +88,33 @@ let totalRequests = 0
 const control = createServer((_request, response) => {
   const secretCalls = secretsManager.calls.filter((call) => call.operation === 'GetSecretValue').length
   const wechatpayRequests = simulator.requests.length
-  // Only counts are kept: the recorded requests would otherwise grow for the whole run.
+  // Only counts are kept: the recorded requests and events would otherwise grow for the whole run.
   simulator.requests.length = 0
   totalRequests += wechatpayRequests
-  response
-    .writeHead(200, { 'content-type': 'application/json' })
-    .end(JSON.stringify({ secretCalls, wechatpayRequests: totalRequests }))
+  eventCalls += eventBridge.calls.length
+  eventBridge.calls.length = 0
+  eventBridge.events.length = 0
+  const stats: StackStats = {
+    secretCalls,
+    wechatpayRequests: totalRequests,
+    eventCalls,
+    distant: { ...distant.stats },
+  }
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats))
 })
+let eventCalls = 0
 const controlUrl = await listen(control)
 
 const info: StackInfo = {
   wechatpayUrl: simulator.url,
   slowWechatpayUrl: proxy.url,
   secretsManagerUrl: secretsManager.url,
+  eventBridgeUrl: eventBridge.url,
+  tlsWechatpayUrl: tlsUrl,
+  distantWechatpayUrl: distant.url,
+  echoUrl: echoProxy.url,
+  caFile,
+  roundTripMs: ROUND_TRIP_MS,
   bareUrl,
   controlUrl,
   secretId: SECRET_ID,
@@ -75,10 +132,16 @@ async function shutdown() {
   await Promise.allSettled([
     simulator.close(),
     secretsManager.close(),
+    eventBridge.close(),
     proxy.close(),
+    distant.close(),
+    echoProxy.close(),
+    new Promise((resolve) => tlsServer.close(resolve)),
+    new Promise((resolve) => echo.close(resolve)),
     new Promise((resolve) => bare.close(resolve)),
     new Promise((resolve) => control.close(resolve)),
   ])
+  rmSync(caFile, { force: true })
   process.exit(0)
 }
 

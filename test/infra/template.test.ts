@@ -286,7 +286,6 @@ describe('functions', () => {
       assert.deepEqual(
         { ...(variables as Obj), QUEUE_CONCURRENCY: undefined },
         {
-          NODE_OPTIONS: '--enable-source-maps',
           MERCHANT_SECRET_ID: ref('MerchantSecretArn'),
           WECHATPAY_MODE: 'partner',
           WECHATPAY_BASE_URL: 'https://api.mch.weixin.qq.com',

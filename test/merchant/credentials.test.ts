@@ -68,6 +68,21 @@ describe('credential store', () => {
     assert.equal(first.value.signer.mchid, '1900000100')
   })
 
+  it('fresh(): the cached merchant within its TTL and only then, never a fetch of its own', async (t) => {
+    const { sm, store, gets, advance } = await setUp(t, { ttlMs: 1000 })
+    assert.equal(store.fresh(), undefined, 'nothing before the first fetch')
+    const first = await store.get()
+    advance(999)
+    assert.equal(store.fresh(), first)
+    advance(1)
+    assert.equal(store.fresh(), undefined, 'the TTL is over: get() must ask Secrets Manager')
+    assert.equal(gets(), 1)
+    // A newer version that is unusable is get()'s answer, so fresh() has none to give.
+    sm.putSecret(SECRET, '{"mchid":"1900000100"}')
+    await assert.rejects(store.get(), CredentialsError)
+    assert.equal(store.fresh(), undefined)
+  })
+
   it('shares one fetch among many callers that start at once', async (t) => {
     const { sm, store, gets } = await setUp(t)
     sm.delayMs = 50

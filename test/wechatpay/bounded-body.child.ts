@@ -1,6 +1,6 @@
 /**
  * Run by bounded-body.test.ts in its own process (`node --expose-gc`), so that the memory measured
- * is the client's alone: one call to `${argv[2]}/warmup` loads fetch, zlib and the client's code, then one
+ * is the client's alone: one call to `${argv[2]}/warmup` loads the transport, zlib and the client's code, then one
  * call to `${argv[2]}${argv[3]}`. Prints one JSON line: the call's error code and status, and how far
  * the resident set grew (now and at its peak) over what it was just before the call.
  */
