@@ -2,44 +2,39 @@ import type { QueryResult } from '../authorizations/query.ts'
 
 type Failed = Exclude<QueryResult, { result: 'found' }>
 
-/** WeChat says the authorization does not exist (the HTTP API's 404). */
-export class AuthorizationNotFoundError extends Error {
-  override readonly name = 'AuthorizationNotFoundError'
+/** A query that found no state, by the name a Step Functions Catch or Retry matches. */
+abstract class QueryError extends Error {
   readonly wechatpay: Failed['wechatpay']
 
-  constructor(wechatpay: Failed['wechatpay']) {
-    super(`WeChat Pay does not know this authorization (${wechatpay.code ?? 'no code'})`)
+  constructor(what: string, wechatpay: Failed['wechatpay']) {
+    super(describe(what, wechatpay))
     this.wechatpay = wechatpay
   }
+}
+
+/** WeChat says the authorization does not exist (the HTTP API's 404). */
+export class AuthorizationNotFoundError extends QueryError {
+  override readonly name = 'AuthorizationNotFoundError'
 }
 
 /** No usable answer now; it may pass (the HTTP API's 503): worth a Step Functions Retry. */
-export class QueryRetryableError extends Error {
+export class QueryRetryableError extends QueryError {
   override readonly name = 'QueryRetryableError'
-  readonly wechatpay: Failed['wechatpay']
-
-  constructor(wechatpay: Failed['wechatpay']) {
-    super(describe('WeChat Pay could not answer the query now', wechatpay))
-    this.wechatpay = wechatpay
-  }
 }
 
 /** No usable answer, and retrying will not help (the HTTP API's 502 and 500): an operator's turn. */
-export class QueryFailedError extends Error {
+export class QueryFailedError extends QueryError {
   override readonly name = 'QueryFailedError'
-  readonly wechatpay: Failed['wechatpay']
-
-  constructor(wechatpay: Failed['wechatpay']) {
-    super(describe('the query gave no usable answer', wechatpay))
-    this.wechatpay = wechatpay
-  }
 }
 
 /** The error a query that found nothing throws from the invoke function. */
 export function queryFailure(result: Failed): Error {
-  if (result.result === 'not_found') return new AuthorizationNotFoundError(result.wechatpay)
-  if (result.result === 'retryable') return new QueryRetryableError(result.wechatpay)
-  return new QueryFailedError(result.wechatpay)
+  const { wechatpay } = result
+  if (result.result === 'not_found')
+    return new AuthorizationNotFoundError('WeChat Pay does not know this authorization', wechatpay)
+  if (result.result === 'retryable')
+    return new QueryRetryableError('WeChat Pay could not answer the query now', wechatpay)
+  return new QueryFailedError('the query gave no usable answer', wechatpay)
 }
 
 function describe(what: string, { status, code, request_id }: Failed['wechatpay']) {

@@ -5,10 +5,8 @@
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
  */
-import { randomUUID } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
+import { reply, AwsError as StandInError } from './aws-json.ts'
 
-const CONTENT_TYPE = 'application/x-amz-json-1.1'
 const MAX_ENTRIES = 10
 const MAX_REQUEST_BYTES = 256 * 1024
 
@@ -22,15 +20,7 @@ export interface Entry {
 /** An entry that passed the checks (with its parsed Detail), or the per-entry error the service gives. */
 export type CheckedEntry = { entry: Entry; detail: unknown } | { ErrorCode: string; ErrorMessage: string }
 
-export class StandInError extends Error {
-  readonly type: string
-  readonly status: number
-  constructor(type: string, message: string, status = 400) {
-    super(message)
-    this.type = type
-    this.status = status
-  }
-}
+export { reply, StandInError }
 
 /** Throws ValidationException for a request the service refuses whole; else one result per entry. */
 export function checkEntries(entries: unknown): CheckedEntry[] {
@@ -85,19 +75,6 @@ function entrySize(raw: unknown): number {
 
 function validation(constraint: string) {
   return new StandInError('ValidationException', `1 validation error detected: ${constraint}`)
-}
-
-/** Errors go out the way awsJson1_1 services send them: `__type` in the body and `x-amzn-ErrorType`. */
-export function reply(response: ServerResponse, result: object): void {
-  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'x-amzn-RequestId': randomUUID() }
-  if (result instanceof StandInError) {
-    headers['x-amzn-ErrorType'] = result.type
-    response
-      .writeHead(result.status, headers)
-      .end(JSON.stringify({ __type: result.type, message: result.message }))
-    return
-  }
-  response.writeHead(200, headers).end(JSON.stringify(result))
 }
 
 /** Fields that identify a user or an authorization, wherever they sit in a Detail. */

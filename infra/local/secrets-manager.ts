@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { AwsError, reply } from './aws-json.ts'
 
 /**
  * A local AWS Secrets Manager for tests and `npm start`. It speaks the real awsJson1_1 wire protocol
@@ -53,7 +54,6 @@ export interface SecretsManagerStandIn {
 }
 
 const TARGET_PREFIX = 'secretsmanager.'
-const CONTENT_TYPE = 'application/x-amz-json-1.1'
 const ARN_SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
 /** Status and message of each injectable error, worded like the real service. */
@@ -81,16 +81,6 @@ interface Secret {
   name: string
   arn: string
   versions: Version[]
-}
-
-class AwsError extends Error {
-  readonly type: string
-  readonly status: number
-  constructor(type: string, message: string, status = 400) {
-    super(message)
-    this.type = type
-    this.status = status
-  }
 }
 
 const notFound = (message = ERRORS.ResourceNotFoundException.message) =>
@@ -257,17 +247,4 @@ export async function startSecretsManager(
 /** The SDK fills ClientRequestToken with a UUID, and the service uses it as the new VersionId. */
 function token(input: Record<string, unknown>): string | undefined {
   return typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : undefined
-}
-
-/** Errors go out the way awsJson1_1 services send them: `__type` in the body and `x-amzn-ErrorType`. */
-function reply(response: ServerResponse, result: object): void {
-  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'x-amzn-RequestId': randomUUID() }
-  if (result instanceof AwsError) {
-    headers['x-amzn-ErrorType'] = result.type
-    response
-      .writeHead(result.status, headers)
-      .end(JSON.stringify({ __type: result.type, message: result.message }))
-    return
-  }
-  response.writeHead(200, headers).end(JSON.stringify(result))
 }

@@ -5,10 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'csv-parse/sync'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
+import { freePorts } from '../infra/ports.ts'
 
 export const BIN = fileURLToPath(new URL('../../cli/bin.mjs', import.meta.url))
 
@@ -47,19 +47,7 @@ export async function finished(child: ChildProcess): Promise<CliRun> {
 export const runCli = (args: readonly string[], env: Record<string, string> = {}) =>
   finished(spawnCli(args, env))
 
-/** Ports the OS picked as free (port 0), released for the sandbox to take. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer().listen(0, '127.0.0.1')
-      await once(server, 'listening')
-      return server
-    }),
-  )
-  const ports = servers.map((server) => (server.address() as { port: number }).port)
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-  return ports
-}
+export { freePorts }
 
 /** The sandbox the CLI tests share (it takes seconds to start): filled in by sandbox.test.ts's `before`. */
 export interface CliSandbox {
