@@ -63,24 +63,27 @@ export function createHttpHandler({
   service = defaultService,
   observability = defaultObservability(),
 }: EntryDeps = {}) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(observability.logger))
-    .use(logMetrics(observability.metrics))
-    .use(observability.unhandledErrors(INTERNAL_ERROR))
-    .handler(async (event, context) => {
-      const route = ROUTES[event.routeKey]
-      if (!route) throw new Error(`no route ${event.routeKey}: serverless.yml and ROUTES disagree`)
-      const container = service()
-      let input: Record<string, unknown> = { ...event.pathParameters }
-      try {
-        input = readHttpInput(event, route)
-        return await route.run(input, container, context)
-      } catch (error) {
-        if (!(error instanceof InvalidRequestError)) throw error
-        observability.reportInvalid(error, input)
-        return invalidRequestResponse(error)
-      }
-    })
+  return (
+    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+      // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds codes, openids, ciphertexts.
+      .use(injectLambdaContext(observability.logger, { logEvent: false }))
+      .use(logMetrics(observability.metrics))
+      .use(observability.unhandledErrors(INTERNAL_ERROR))
+      .handler(async (event, context) => {
+        const route = ROUTES[event.routeKey]
+        if (!route) throw new Error(`no route ${event.routeKey}: serverless.yml and ROUTES disagree`)
+        const container = service()
+        let input: Record<string, unknown> = { ...event.pathParameters }
+        try {
+          input = readHttpInput(event, route)
+          return await route.run(input, container, context)
+        } catch (error) {
+          if (!(error instanceof InvalidRequestError)) throw error
+          observability.reportInvalid(error, input)
+          return invalidRequestResponse(error)
+        }
+      })
+  )
 }
 
 export const handler = createHttpHandler()

@@ -26,33 +26,36 @@ export function createInvokeHandler({
   service = defaultService,
   observability = defaultObservability(),
 }: EntryDeps = {}) {
-  return middy<unknown, Outcome | AuthorizationStateView>()
-    .use(injectLambdaContext(observability.logger))
-    .use(logMetrics(observability.metrics))
-    .use(observability.unhandledErrors())
-    .handler(async (event, context) => {
-      const container = service()
-      const { mode } = container.config
-      const deadline = () => container.deadline(context)
-      try {
-        const operation = operationOf(event)
-        if (operation === 'query') {
-          const result = await container.query(parseQueryInput(event, mode), deadline())
-          if (result.result === 'found') return result.state
-          throw queryFailure(result)
+  return (
+    middy<unknown, Outcome | AuthorizationStateView>()
+      // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds codes, openids, ciphertexts.
+      .use(injectLambdaContext(observability.logger, { logEvent: false }))
+      .use(logMetrics(observability.metrics))
+      .use(observability.unhandledErrors())
+      .handler(async (event, context) => {
+        const container = service()
+        const { mode } = container.config
+        const deadline = () => container.deadline(context)
+        try {
+          const operation = operationOf(event)
+          if (operation === 'query') {
+            const result = await container.query(parseQueryInput(event, mode), deadline())
+            if (result.result === 'found') return result.state
+            throw queryFailure(result)
+          }
+          const { outcome } = await container.terminate(parseTerminateInput(event, mode), deadline())
+          // The result is the outcome whatever EventBridge does: a failed put is logged, counted and alarmed.
+          await container.publish(
+            [{ outcome, from: { entryPoint: 'invoke' } }],
+            container.publishDeadline(context),
+          )
+          return outcome
+        } catch (error) {
+          if (error instanceof InvalidRequestError) observability.reportInvalid(error, event)
+          throw error
         }
-        const { outcome } = await container.terminate(parseTerminateInput(event, mode), deadline())
-        // The result is the outcome whatever EventBridge does: a failed put is logged, counted and alarmed.
-        await container.publish(
-          [{ outcome, from: { entryPoint: 'invoke' } }],
-          container.publishDeadline(context),
-        )
-        return outcome
-      } catch (error) {
-        if (error instanceof InvalidRequestError) observability.reportInvalid(error, event)
-        throw error
-      }
-    })
+      })
+  )
 }
 
 export const handler = createInvokeHandler()

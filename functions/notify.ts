@@ -35,58 +35,61 @@ export function createNotifyHandler({
   clock = Date.now,
 }: NotifyDeps = {}) {
   const { logger, metrics } = observability
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .use(observability.unhandledErrors(NOTIFICATION_ANSWERS.internal))
-    .handler(async (event, context) => {
-      const started = clock()
-      const deadline = Math.min(
-        started + NOTIFICATION_BUDGET_MS,
-        started + context.getRemainingTimeInMillis() - 250,
-      )
-      const report = (result: NotificationResult, fields: Record<string, unknown> = {}) =>
-        observability.reportNotification(result, fields, clock() - started)
-      let body: string
-      try {
-        body = readRawBody(event, MAX_NOTIFICATION_BYTES)
-      } catch (error) {
-        report(error instanceof PayloadTooLargeError ? 'too_large' : 'malformed')
-        return error instanceof PayloadTooLargeError
-          ? NOTIFICATION_ANSWERS.tooLarge
-          : NOTIFICATION_ANSWERS.malformed
-      }
-      const service = notifications()
-      try {
-        const received = await service.receive({ body, headers: notificationHeaders(event) }, deadline)
-        const { entry, result } = await service.publish(received.notification, deadline)
-        const summary = entrySummary(entry, result)
-        if (!result.accepted) {
-          report('not_published', summary)
-          return NOTIFICATION_ANSWERS.notPublished
+  return (
+    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+      // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds codes, openids, ciphertexts.
+      .use(injectLambdaContext(logger, { logEvent: false }))
+      .use(logMetrics(metrics))
+      .use(observability.unhandledErrors(NOTIFICATION_ANSWERS.internal))
+      .handler(async (event, context) => {
+        const started = clock()
+        const deadline = Math.min(
+          started + NOTIFICATION_BUDGET_MS,
+          started + context.getRemainingTimeInMillis() - 250,
+        )
+        const report = (result: NotificationResult, fields: Record<string, unknown> = {}) =>
+          observability.reportNotification(result, fields, clock() - started)
+        let body: string
+        try {
+          body = readRawBody(event, MAX_NOTIFICATION_BYTES)
+        } catch (error) {
+          report(error instanceof PayloadTooLargeError ? 'too_large' : 'malformed')
+          return error instanceof PayloadTooLargeError
+            ? NOTIFICATION_ANSWERS.tooLarge
+            : NOTIFICATION_ANSWERS.malformed
         }
-        // Only now is it received: until its event is out, WeChat's resend must not be a replay.
-        received.remember()
-        report('published', summary)
-        return NOTIFICATION_ANSWERS.published
-      } catch (error) {
-        if (error instanceof NotificationError) {
-          const fields = { error_code: error.code, reason: error.reason, field: error.field }
-          if (error.errorClass === 'unauthenticated') {
-            report('unauthenticated', fields)
-            return NOTIFICATION_ANSWERS.unauthenticated
+        const service = notifications()
+        try {
+          const received = await service.receive({ body, headers: notificationHeaders(event) }, deadline)
+          const { entry, result } = await service.publish(received.notification, deadline)
+          const summary = entrySummary(entry, result)
+          if (!result.accepted) {
+            report('not_published', summary)
+            return NOTIFICATION_ANSWERS.notPublished
           }
-          report('malformed', fields)
-          return NOTIFICATION_ANSWERS.malformed
+          // Only now is it received: until its event is out, WeChat's resend must not be a replay.
+          received.remember()
+          report('published', summary)
+          return NOTIFICATION_ANSWERS.published
+        } catch (error) {
+          if (error instanceof NotificationError) {
+            const fields = { error_code: error.code, reason: error.reason, field: error.field }
+            if (error.errorClass === 'unauthenticated') {
+              report('unauthenticated', fields)
+              return NOTIFICATION_ANSWERS.unauthenticated
+            }
+            report('malformed', fields)
+            return NOTIFICATION_ANSWERS.malformed
+          }
+          if (error instanceof CredentialsError) {
+            // The secret's problem is logged by the credential store, once per version, with its field.
+            report('secret_unusable', { error_code: error.code, field: error.field })
+            return NOTIFICATION_ANSWERS.internal
+          }
+          throw error
         }
-        if (error instanceof CredentialsError) {
-          // The secret's problem is logged by the credential store, once per version, with its field.
-          report('secret_unusable', { error_code: error.code, field: error.field })
-          return NOTIFICATION_ANSWERS.internal
-        }
-        throw error
-      }
-    })
+      })
+  )
 }
 
 export const handler = createNotifyHandler()

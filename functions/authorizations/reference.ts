@@ -148,6 +148,14 @@ export function bindingProblem(
     if (answer[field] === undefined || answer[field] === null) continue
     if (answer[field] !== expected) return `is about another ${field}`
   }
+  // A query by openid names the user only by what it asked: an answer must name the user or the app
+  // asked (WeChat documents appid as in every answer), or it could be about anyone of the service.
+  if (ref.authorization_code === null) {
+    const named = [...asked].filter((field) => field !== 'service_id' && field !== 'sub_mchid')
+    if (!named.some((field) => answer[field] !== undefined && answer[field] !== null)) {
+      return `names none of ${named.join(', ')}`
+    }
+  }
   return undefined
 }
 

@@ -47,19 +47,27 @@ export async function terminateAuthorization(
     switch (errorClass(error.code)) {
       case 'refused': {
         const disposition = dispositionOf(error.status ?? 0, error.wechatCode)
-        if (disposition !== 'settle') return { outcome: outcome(disposition, ref, facts, attempts) }
-        return settle(facts, attempts, AFTER_REFUSAL)
+        if (disposition === 'settle') return settle(facts, attempts, AFTER_REFUSAL)
+        // The last answer may pass later, but an earlier request of the call may have been acted on.
+        if (disposition === 'retryable' && error.mayHaveActed) return settle(facts, attempts, AFTER_NO_ANSWER)
+        return { outcome: outcome(disposition, ref, facts, attempts) }
       }
       case 'unverified':
         return settle(facts, attempts, AFTER_UNVERIFIED)
       case 'unanswered':
-        if (attempts > 0) return settle(facts, attempts, AFTER_NO_ANSWER)
+        // WeChat answered with a refusal whose body could not be read: a refusal all the same.
+        if (isRefusal(error.status)) return settle(facts, attempts, AFTER_REFUSAL)
+        if (error.mayHaveActed && attempts > 0) return settle(facts, attempts, AFTER_NO_ANSWER)
         return { outcome: outcome('retryable', ref, { ...facts, code: facts.code ?? error.code }, attempts) }
       case 'invalid':
         return { outcome: outcome('failed', ref, { ...facts, code: facts.code ?? error.code }, attempts) }
     }
   }
 }
+
+/** A 4xx other than 429: WeChat refused this request (429 only asks to wait). */
+const isRefusal = (status: number | undefined) =>
+  status !== undefined && status >= 400 && status < 500 && status !== 429
 
 /** What the verified query's state means after a given terminate answer. */
 interface Judgement {

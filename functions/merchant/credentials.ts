@@ -81,6 +81,8 @@ export function createCredentialStore<T>(options: CredentialStoreOptions<T>): Cr
     }
     const version = response.VersionId ?? 'unversioned'
     if (current?.version === version) {
+      // The secret holds the cached version again (a rollback after an unusable one): it is the answer.
+      unusable = undefined
       current.nextFetchAt = clock() + ttlMs
       return current
     }

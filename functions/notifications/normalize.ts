@@ -51,10 +51,12 @@ export type Notification =
   | { detailType: typeof OTHER; detail: OtherDetail }
 
 /**
- * The event for `envelope` and its decrypted `plaintext`. Throws NotificationError
- * MALFORMED_RESOURCE, naming the field and never a value, when the plaintext is not UTF-8 JSON, or
- * an authorization event's resource is not an object of string fields with a valid
- * `openorclose_time`.
+ * The event for `envelope` and its decrypted `plaintext`. A notification WeChat signed and we could
+ * decrypt is never refused for what its resource holds (refused, WeChat would send it for a day and
+ * the user's close would be lost): a field that is not a string is published as its JSON text, an
+ * `openorclose_time` that is not `yyyyMMddHHmmss` as WeChat wrote it, and an authorization event
+ * whose resource is not a JSON object as a `PayScore Notification` carrying it. Throws NotificationError
+ * MALFORMED_RESOURCE only when the plaintext is not UTF-8 (nothing could carry it).
  */
 export function normalize(envelope: Envelope, plaintext: Uint8Array): Notification {
   const common: Common = {
@@ -68,9 +70,8 @@ export function normalize(envelope: Envelope, plaintext: Uint8Array): Notificati
   const detailType = Object.hasOwn(AUTHORIZATION_EVENTS, envelope.event_type)
     ? AUTHORIZATION_EVENTS[envelope.event_type]
     : undefined
-  if (!detailType) return { detailType: OTHER, detail: { ...common, resource } }
-  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-    throw malformed('resource', `the resource of ${envelope.event_type} must be a JSON object`)
+  if (!detailType || typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    return { detailType: OTHER, detail: { ...common, resource } }
   }
   const fields = resource as Record<string, unknown>
   const detail = { ...common } as AuthorizationDetail
@@ -79,11 +80,7 @@ export function normalize(envelope: Envelope, plaintext: Uint8Array): Notificati
     detail[field] = text(fields, field) ?? (alias === undefined ? null : text(fields, alias))
   }
   if (detail.openorclose_time !== null) {
-    const iso = chinaTimeToIso(detail.openorclose_time)
-    if (iso === undefined) {
-      throw malformed('resource.openorclose_time', 'openorclose_time must be a real time as yyyyMMddHHmmss')
-    }
-    detail.openorclose_time = iso
+    detail.openorclose_time = chinaTimeToIso(detail.openorclose_time) ?? detail.openorclose_time
   }
   return { detailType, detail }
 }
@@ -114,19 +111,27 @@ export function chinaTimeToIso(value: string): string | undefined {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}+08:00`
 }
 
+/** The resource's JSON, or its text when it is not JSON; MALFORMED_RESOURCE when not UTF-8. */
 function parse(plaintext: Uint8Array): unknown {
+  let text: string
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext))
+    text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext)
   } catch {
-    throw malformed('resource', 'the decrypted resource is not UTF-8 JSON')
+    throw malformed('resource', 'the decrypted resource is not UTF-8')
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
   }
 }
 
+/** A field's value as text: a string as it is, anything else as its JSON. */
 function text(fields: Record<string, unknown>, key: string): string | null {
+  if (!Object.hasOwn(fields, key)) return null
   const value = fields[key]
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string') throw malformed(`resource.${key}`, `resource.${key} must be a string`)
-  return value
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 function malformed(field: string, message: string) {

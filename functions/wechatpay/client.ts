@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import ky, { isNetworkError, type KyInstance } from 'ky'
 import { readBody } from './body.ts'
 import { type ReceivedResponse, WechatPayError } from './errors.ts'
-import { answerError, isRetryable, isRetryableStatus, retryAfterMs, toWechatPayError } from './failures.ts'
+import {
+  answerError,
+  isRetryable,
+  isRetryableStatus,
+  mayHaveArrived,
+  retryAfterMs,
+  toWechatPayError,
+} from './failures.ts'
 import { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin } from './origins.ts'
 import type { Signer } from './signer.ts'
 import { defaultTransport } from './transport.ts'
@@ -54,7 +61,14 @@ export type WechatPayCaller = Pick<WechatPayClient, 'call'>
 /** What one attempt gives: the verified answer, or a failure and whether another attempt may help. */
 type Attempt =
   | { response: WechatPayResponse }
-  | { failure: WechatPayError; retryable: boolean; retryAfter?: number | undefined; failover?: boolean }
+  | {
+      failure: WechatPayError
+      retryable: boolean
+      retryAfter?: number | undefined
+      failover?: boolean
+      /** WeChat may have acted on this request (see WechatPayError.mayHaveActed). */
+      mayHaveActed: boolean
+    }
 
 export interface WechatPayClient {
   call(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<WechatPayResponse>
@@ -128,22 +142,28 @@ export function createClient(options: ClientOptions): WechatPayClient {
           response = await send(url, { ...init, timeout: Math.min(attemptTimeoutMs, remaining) })
         } catch (error) {
           const failure = toWechatPayError(error, context())
-          return { failure, retryable: isRetryable(error, method), failover: isNetworkError(error) }
+          const mayHaveActed = mayHaveArrived(error)
+          return {
+            failure,
+            retryable: isRetryable(error, method),
+            failover: isNetworkError(error),
+            mayHaveActed,
+          }
         }
         const { status, headers: answerHeaders } = response
         const answer = { status, requestId: answerHeaders.get('request-id') ?? undefined, attempts }
         const retryAfter = () => retryAfterMs(answerHeaders, clock())
+        // A 2xx may mean WeChat acted. Any other answer is its word that it did not: a 4xx refuses, and
+        // 429 and 5xx ask for the same request again later (WeChat's guidance), which is safe.
+        const mayHaveActed = status < 400
         let responseText: string
         try {
-          // An error body gets the attempt timeout (as ky gave it): a stalled one must not use up the
-          // retries' time. A 2xx body is read until the deadline: WeChat may have acted on it.
+          // An error body, and a GET's, gets the attempt timeout (as ky gave it): a stalled one must not
+          // use up the retries' time. A POST's 2xx body is read until the deadline: WeChat may have acted.
           const untilDeadline = deadline - clock()
-          responseText = !response.body
-            ? ''
-            : await readBody(
-                response,
-                response.ok ? untilDeadline : Math.min(attemptTimeoutMs, untilDeadline),
-              )
+          const wait =
+            response.ok && method === 'POST' ? untilDeadline : Math.min(attemptTimeoutMs, untilDeadline)
+          responseText = !response.body ? '' : await readBody(response, wait)
         } catch (error) {
           // A 429 or 5xx is retried for its status alone: its body would only have explained it.
           if (isRetryableStatus(status)) {
@@ -151,26 +171,31 @@ export function createClient(options: ClientOptions): WechatPayClient {
               failure: answerError(answer, undefined, error),
               retryable: true,
               retryAfter: retryAfter(),
+              mayHaveActed,
             }
           }
           // Otherwise the answer is unusable: a 2xx may mean WeChat acted, an error's code is unknown;
-          // no retry, the caller settles it (the query says what became of the authorization).
+          // a GET that stalled or broke is asked again (an oversized one would only be so again), a POST
+          // is not: the caller settles it (the query says what became of it).
           const { code, message } = toWechatPayError(error, context())
-          return { failure: new WechatPayError(code, message, { ...answer, cause: error }), retryable: false }
+          const failure = new WechatPayError(code, message, { ...answer, cause: error })
+          return { failure, retryable: method === 'GET' && code !== 'RESPONSE_TOO_LARGE', mayHaveActed }
         }
         if (!response.ok) {
           const failure = answerError(answer, responseText)
-          return { failure, retryable: isRetryableStatus(status), retryAfter: retryAfter() }
+          return { failure, retryable: isRetryableStatus(status), retryAfter: retryAfter(), mayHaveActed }
         }
         // Verification: nothing of a 2xx is used before its signature verified.
         try {
           return { response: verified({ ...answer, headers: answerHeaders, body: responseText }, attempts) }
         } catch (failure) {
-          return { failure: failure as WechatPayError, retryable: false }
+          return { failure: failure as WechatPayError, retryable: false, mayHaveActed }
         }
       }
 
       let host = primary
+      // Whether WeChat may have acted on any request of this call, not just the last one.
+      let acted = false
       for (let attempts = 1; ; attempts += 1) {
         if (deadline - clock() < minAttemptMs) {
           throw new WechatPayError(
@@ -178,12 +203,14 @@ export function createClient(options: ClientOptions): WechatPayClient {
             'no time left before the deadline to call WeChat Pay',
             {
               attempts: attempts - 1,
+              mayHaveActed: acted,
             },
           )
         }
         const result = await attempt(host + target, attempts)
         if ('response' in result) return result.response
-        const { failure } = result
+        acted ||= result.mayHaveActed
+        const failure = result.failure.withAttempts(attempts, acted)
         if (attempts >= maxAttempts || !result.retryable) throw failure
         const delay = result.retryAfter ?? jittered(backoff(attempts))
         // Never start a retry that the deadline cannot hold: the last real answer is worth more.

@@ -82,6 +82,12 @@ export interface WechatPayErrorDetails {
   field?: string
   /** For a 2xx that failed verification: the answer as received, to verify again with newer keys. */
   response?: ReceivedResponse
+  /**
+   * Whether WeChat may have acted on some request of the call (sent with no answer, a 2xx that could
+   * not be trusted or read): the caller then asks what became of it. False when every request was
+   * answered with an error status (a refusal, or 429 / 5xx asking for it again) or never sent.
+   */
+  mayHaveActed?: boolean
   cause?: unknown
 }
 
@@ -103,6 +109,7 @@ export class WechatPayError extends Error {
   readonly requestId: string | undefined
   readonly attempts: number | undefined
   readonly field: string | undefined
+  readonly mayHaveActed: boolean
   /** Not enumerable: it holds WeChat's signature headers, which never reach a log. */
   declare readonly response: ReceivedResponse | undefined
 
@@ -116,11 +123,12 @@ export class WechatPayError extends Error {
     this.requestId = details.requestId
     this.attempts = details.attempts
     this.field = details.field
+    this.mayHaveActed = details.mayHaveActed ?? true
     Object.defineProperty(this, 'response', { value: details.response, enumerable: false })
   }
 
   /** The same failure, counting `attempts` requests in all (retries after a key refresh included). */
-  withAttempts(attempts: number): WechatPayError {
+  withAttempts(attempts: number, mayHaveActed = this.mayHaveActed): WechatPayError {
     return new WechatPayError(this.code, this.message, {
       status: this.status,
       wechatCode: this.wechatCode,
@@ -129,6 +137,7 @@ export class WechatPayError extends Error {
       requestId: this.requestId,
       attempts,
       field: this.field,
+      mayHaveActed,
       response: this.response,
       cause: this.cause,
     })

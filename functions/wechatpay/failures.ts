@@ -28,6 +28,34 @@ export function retryAfterMs(headers: HeaderSource, now: number): number | undef
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
+/** Errors of a connection that never opened: nothing can have been sent on it. */
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+])
+
+/**
+ * Whether a request that got no answer may have reached WeChat: false only when the transport says
+ * the request was never handed to a connection, or the connection never opened (refused,
+ * unresolved, unreachable, a certificate refused). A reset or a timeout may come after it arrived.
+ */
+export function mayHaveArrived(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { requestSent?: unknown }).requestSent === false) return false
+    const { code } = cause as { code?: unknown }
+    if (typeof code === 'string' && NEVER_CONNECTED.has(code)) return false
+  }
+  return true
+}
+
 export interface Answer {
   status: number
   requestId: string | undefined

@@ -73,13 +73,23 @@ export function createTransport(options: Partial<ConnectionOptions> = {}): Trans
     return new Promise<Response>((resolve, reject) => {
       const outgoing = (url.protocol === 'https:' ? httpsRequest : http.request)(requestOptions)
       let answered = false
+      // Whether the whole request was handed to the connection: a failure before that sent nothing.
+      let sent = false
+      outgoing.once('finish', () => {
+        sent = true
+      })
       const abort = () => outgoing.destroy(signal.reason)
       signal.addEventListener('abort', abort, { once: true })
       const done = () => signal.removeEventListener('abort', abort)
       outgoing.once('error', (error) => {
         done()
-        if (!answered)
-          reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }))
+        if (!answered) {
+          reject(
+            signal.aborted
+              ? signal.reason
+              : Object.assign(new TypeError('fetch failed', { cause: error }), { requestSent: sent }),
+          )
+        }
       })
       outgoing.once('response', (incoming) => {
         answered = true

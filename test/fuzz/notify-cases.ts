@@ -157,7 +157,14 @@ export function prepare(source: Source, made: (spec: NotificationSpec) => Made, 
     return {
       text: sent.body,
       headers,
-      signed: { kind: source.kind, body: sent.body, headers },
+      signed: {
+        kind: source.kind,
+        body: sent.body,
+        headers,
+        ...(source.kind === 'broken resource'
+          ? { utf8: source.spec.plaintext === undefined || isUtf8(source.spec.plaintext) }
+          : {}),
+      },
       ...(source.kind === 'genuine' ? { genuine: { spec, iso: source.genuine.iso } } : {}),
     }
   }
@@ -183,6 +190,8 @@ export type Signed = {
   kind: 'genuine' | 'broken resource' | 'signed junk'
   body: string
   headers: Record<string, string>
+  /** For a broken resource: its plaintext is UTF-8 (else nothing could carry it: 400). */
+  utf8?: boolean
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -216,7 +225,8 @@ export function expectedAnswers(
     SIGNATURE_HEADERS.every((name) => event.headers[name] === signed.headers[name])
   if (!intact || spent.has(signed.headers['wechatpay-nonce']!)) return { statuses: [401], verified: false }
   if (signed.kind === 'genuine') return { statuses: [204], verified: true }
-  if (signed.kind === 'broken resource') return { statuses: [400], verified: true }
+  // Verified and decrypted: published whatever its resource holds (never lost for its content).
+  if (signed.kind === 'broken resource') return { statuses: signed.utf8 ? [204] : [400], verified: true }
   return { statuses: isJsonObject(signed.body) ? [400, 401] : [400], verified: true }
 }
 

@@ -97,35 +97,38 @@ describe('normalize: authorization events', () => {
     assert.equal(detail.openorclose_time, null)
   })
 
-  it('refuses a field that is not a string, a time that is not yyyyMMddHHmmss, a resource that is not an object', () => {
-    refused(
-      () => normalize(envelope(), plain({ ...partner, mchid: 1230000109 })),
-      'MALFORMED_RESOURCE',
-      'resource.mchid',
+  it('publishes a field that is not a string as its JSON text, and a time in another form as WeChat wrote it', () => {
+    const event = normalize(
+      envelope(),
+      plain({ ...partner, mchid: 1230000109, openid: ['o'], openorclose_time: '2026-11-30T11:22:33+08:00' }),
     )
-    refused(
-      () => normalize(envelope(), plain({ ...partner, openid: ['o'] })),
-      'MALFORMED_RESOURCE',
-      'resource.openid',
-    )
-    for (const time of ['2026-11-30T11:22:33+08:00', '2026113011223', '20261130112260', '20230229000000']) {
-      refused(
-        () => normalize(envelope(), plain({ ...partner, openorclose_time: time })),
-        'MALFORMED_RESOURCE',
-        'resource.openorclose_time',
+    assert.equal(event.detailType, 'PayScore Authorization Closed')
+    const detail = event.detail as Record<string, unknown>
+    assert.deepEqual([detail.mchid, detail.openid], ['1230000109', '["o"]'])
+    assert.equal(detail.openorclose_time, '2026-11-30T11:22:33+08:00')
+    for (const time of ['2026113011223', '20261130112260', '20230229000000']) {
+      const kept = normalize(envelope(), plain({ ...partner, openorclose_time: time }))
+      assert.equal(
+        (kept.detail as Record<string, unknown>).openorclose_time,
+        time,
+        'not a real time: kept as sent',
       )
     }
-    refused(() => normalize(envelope(), plain([partner])), 'MALFORMED_RESOURCE', 'resource')
-    refused(() => normalize(envelope(), Buffer.from('{"mchid":')), 'MALFORMED_RESOURCE', 'resource')
-    refused(() => normalize(envelope(), Buffer.from([0x22, 0xff, 0x22])), 'MALFORMED_RESOURCE', 'resource')
   })
 
-  it('never puts a value in its error message', () => {
-    const secretish = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o'
-    assert.throws(
-      () => normalize(envelope(), plain({ ...partner, openorclose_time: secretish })),
-      (error: Error) => !error.message.includes(secretish),
-    )
+  it('publishes an authorization event whose resource is not an object as a PayScore Notification carrying it', () => {
+    for (const [plaintext, resource] of [
+      [plain([partner]), [partner]],
+      [Buffer.from('{"mchid":'), '{"mchid":'],
+    ] as const) {
+      const event = normalize(envelope(), plaintext)
+      assert.equal(event.detailType, 'PayScore Notification')
+      assert.deepEqual((event.detail as { resource: unknown }).resource, resource)
+    }
+  })
+
+  it('refuses only a plaintext that is not UTF-8, naming the resource and never a value', () => {
+    refused(() => normalize(envelope(), Buffer.from([0x22, 0xff, 0x22])), 'MALFORMED_RESOURCE', 'resource')
   })
 })
 

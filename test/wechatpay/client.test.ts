@@ -200,10 +200,23 @@ describe('client: retries', () => {
     assert.equal(simulator.requests.length, 1)
   })
 
-  it('without a backup host, a refused connection ends in NETWORK after every attempt', async () => {
+  it('without a backup host, a refused connection ends in NETWORK after every attempt, known unsent', async () => {
     await rejectsWith(terminateByCode(clientFor(merchant, await closedPort()), request, deadline()), {
       code: 'NETWORK',
       attempts: 3,
+      mayHaveActed: false,
+    })
+  })
+
+  it('a connection reset once the request was sent: WeChat may have acted', async (t) => {
+    const { createServer: createTcpServer } = await import('node:net')
+    const server = createTcpServer((socket) => socket.once('data', () => socket.resetAndDestroy()))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.after(() => server.close())
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    await rejectsWith(terminateByCode(clientFor(merchant, url, { maxAttempts: 1 }), request, deadline()), {
+      code: 'NETWORK',
+      mayHaveActed: true,
     })
   })
 })

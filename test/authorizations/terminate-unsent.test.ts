@@ -7,7 +7,7 @@ import { createTestMerchant, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
 import { clientFor } from '../helpers/wechatpay.ts'
 
 /**
- * Review finding: the judgement of a terminate is taken from the last attempt's failure alone, and
+ * the judgement of a terminate is taken from the last attempt's failure alone, and
  * every NETWORK failure counts as "may have reached WeChat" (terminate.ts: unanswered with
  * attempts > 0 -> AFTER_NO_ANSWER). Here WeChat refused the only request it received (429: it did
  * not act) and the two retries never connected (a refused connection sends nothing). The query then

@@ -5,7 +5,7 @@ import { CredentialsError } from '../../functions/merchant/errors.ts'
 import { createTestMerchant } from '../helpers/merchant.ts'
 
 /**
- * Review finding: after an operator rolls the secret back (AWSCURRENT moved back to the last good
+ * after an operator rolls the secret back (AWSCURRENT moved back to the last good
  * version once a new version proved unusable), the store keeps `unusable` set forever: fresh() never
  * answers again and get() asks Secrets Manager on every single call.
  */

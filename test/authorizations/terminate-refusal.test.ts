@@ -8,7 +8,7 @@ import { createTestMerchant, PUBLIC_KEY_ID } from '../helpers/merchant.ts'
 import { clientFor } from '../helpers/wechatpay.ts'
 
 /**
- * Review finding: a terminate answered with a 4xx (WeChat refused: it did not act) whose body cannot
+ * a terminate answered with a 4xx (WeChat refused: it did not act) whose body cannot
  * be read (over 64 KiB here; a stalled or reset body does the same) is RESPONSE_TOO_LARGE, class
  * `unanswered`, so terminate.ts settles it with AFTER_NO_ANSWER, whose `gone` is `terminated`. An
  * authorization that was already ended before the call is then reported `terminated`: a claim that

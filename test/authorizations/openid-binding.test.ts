@@ -3,7 +3,7 @@ import { it } from 'node:test'
 import { type AuthorizationRef, bindingProblem } from '../../functions/authorizations/reference.ts'
 
 /**
- * Review finding: a query by openid binds the answer to nothing about the user. For direct / openid
+ * a query by openid binds the answer to nothing about the user. For direct / openid
  * only `service_id` is required, for partner / openid `service_id` and `sub_mchid`: a verified answer
  * that names no openid, no sub_openid and no appid (WeChat documents `appid` as always present in
  * every query answer, ../shared/reference/payscore-permissions.md, "Query answer fields") passes the

@@ -8,7 +8,7 @@ import { captureConsole } from '../helpers/logs.ts'
 import { notificationEvent } from '../helpers/notifications.ts'
 
 /**
- * Review finding: every entry point uses `injectLambdaContext(logger)` without `logEvent: false`, so
+ * every entry point uses `injectLambdaContext(logger)` without `logEvent: false`, so
  * Powertools' own switch POWERTOOLS_LOGGER_LOG_EVENT=true (a documented, commonly set debugging
  * variable) logs each whole event: a notification's ciphertext and signature headers, HTTP bodies
  * and paths with authorization codes and openids unmasked, queue messages. The service's rule is

@@ -4,7 +4,7 @@ import { createTestMerchant } from '../helpers/merchant.ts'
 import { clientFor } from '../helpers/wechatpay.ts'
 
 /**
- * Review finding: a 2xx body is read until the call's deadline, GET included (client.ts:212-220,
+ * a 2xx body is read until the call's deadline, GET included (client.ts:212-220,
  * "WeChat may have acted on it"): a query answer whose body stalls holds its one attempt for the whole
  * remaining invocation (about 14 s over HTTP, 59 s on the queue) instead of the attempt timeout
  * (WECHATPAY_ATTEMPT_TIMEOUT_MS, "timeout of one HTTP attempt"), and is never retried, though a GET

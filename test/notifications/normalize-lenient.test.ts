@@ -4,7 +4,7 @@ import { readEnvelope } from '../../functions/notifications/envelope.ts'
 import { CLOSED, normalize } from '../../functions/notifications/normalize.ts'
 
 /**
- * Review finding: a notification that verified and decrypted (so WeChat sent it) but whose resource
+ * a notification that verified and decrypted (so WeChat sent it) but whose resource
  * has one informational field in another form than the one documented (here `openorclose_time` in
  * RFC 3339, the form of every other time WeChat's APIv3 writes, create_time included) is refused as
  * MALFORMED_RESOURCE: 400, nothing published, no dead-letter queue. WeChat resends it for about a day
