@@ -1,0 +1,71 @@
+/**
+ * A CSV export that is not UTF-8 (Excel in a Chinese locale saves GBK) must not reach WeChat as
+ * mojibake: the reason is shown to the user and a termination cannot be redone. Today csv-parse
+ * decodes the invalid bytes as U+FFFD, the service's rules accept U+FFFD, and the garbled reason is
+ * sent with exit 0 ("every row done").
+ */
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { runCli } from './helpers.ts'
+
+// 用户申请解除授权 in GBK (what `iconv -f UTF-8 -t GBK` gives): not valid UTF-8.
+const GBK_REASON = Buffer.from('d3c3bba7c9eac7ebbde2b3fdcadac8a8', 'hex')
+
+const events: Array<Record<string, string>> = []
+const server = createServer(async (request, response) => {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  const event = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>
+  events.push(event)
+  response.writeHead(200, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      outcome: 'terminated',
+      ...event,
+      wechatpay: { status: 204, code: null, message: null, request_id: '08X-0', authorization_state: null },
+      attempts: 1,
+    }),
+  )
+})
+const dir = mkdtempSync(join(tmpdir(), 'cli-encoding-'))
+
+before(async () => {
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+})
+after(async () => {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('bulk-terminate input that is not UTF-8', () => {
+  it('sends no reason decoded as U+FFFD, and does not report the row done', async () => {
+    const input = join(dir, 'gbk.csv')
+    writeFileSync(
+      input,
+      Buffer.concat([
+        Buffer.from('authorization_code,service_id,sub_mchid,reason\ngbk_code_0001,500001,1900000109,'),
+        GBK_REASON,
+        Buffer.from('\n'),
+      ]),
+    )
+    const { port } = server.address() as AddressInfo
+    const run = await runCli(
+      ['--stage', 'local', 'bulk-terminate', '--input', input, '--output', join(dir, 'out.csv')],
+      { AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}` },
+    )
+    const garbled = events.filter((event) => Object.values(event).some((value) => value.includes('\uFFFD')))
+    assert.deepEqual(
+      garbled.map((event) => event.reason),
+      [],
+      'a reason WeChat shows the user, garbled',
+    )
+    assert.notEqual(run.code, 0, run.stdout)
+  })
+})
