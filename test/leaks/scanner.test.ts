@@ -336,3 +336,37 @@ describe('leak reporter: a run whose output leaks fails, whatever its tests say'
     assert.match(result.stdout, /leak scan: 2 output lines from 1 test files, 0 findings/)
   })
 })
+
+describe('leak scanner: personal ids in a URL path', () => {
+  // The sandbox masks exactly these path segments in serverless-offline's request lines
+  // (infra/local/offline.ts, ID_IN_PATH): an id in a path is as personal as one in a field. A ky
+  // HTTPError's message names the request URL, so one logged error.message puts it there. The
+  // reporter knows no values, and test openids (`ouser_<pid>_<n>`, `ouser-<pid>-<n>`, `o_<...>`) do
+  // not have the freshCode() shape, so nothing else would find them.
+  const cases: Array<[string, string, LeakRule]> = [
+    [
+      "an openid in WeChat's direct-mode terminate path",
+      log({
+        error: `Request failed: POST https://api.mch.weixin.qq.com/v3/payscore/permissions/openid/${OPENID}/terminate`,
+      }),
+      'unmasked-openid',
+    ],
+    [
+      "a code in WeChat's partner terminate path",
+      log({
+        error:
+          'Request failed: POST https://api.mch.weixin.qq.com/v3/payscore/partner/permissions/authorization-code/abcdef123456/terminate',
+      }),
+      'unmasked-code',
+    ],
+    ['a code in our own route', log({ path: '/v1/authorizations/abcdef123456/terminate' }), 'unmasked-code'],
+  ]
+  for (const [name, line, rule] of cases) {
+    it(`${rule}: ${name}`, () => {
+      assert.ok(
+        rulesOf(line).has(rule),
+        `expected ${rule}, got ${[...rulesOf(line)].join(', ') || 'nothing'}`,
+      )
+    })
+  }
+})
