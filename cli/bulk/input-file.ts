@@ -3,6 +3,7 @@
  * CLI does not know are kept (they come back in RESULTS.csv) but never sent.
  */
 import { createReadStream } from 'node:fs'
+import { pipeline, Transform } from 'node:stream'
 import { parse } from 'csv-parse'
 import {
   IDENTIFICATIONS,
@@ -27,9 +28,33 @@ export interface InputRow {
   shape: InputIssue[]
 }
 
-/** Streams the file's records as arrays of strings; a broken CSV rejects naming the line. */
+/**
+ * Streams the file's records as arrays of strings; a broken CSV rejects naming the line, and a file
+ * that is not UTF-8 (a GBK export from Excel, say) rejects before its rows could reach WeChat garbled.
+ */
 export function readRecords(path: string): AsyncIterable<string[]> {
-  return createReadStream(path).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true }))
+  return pipeline(
+    createReadStream(path),
+    utf8Text(path),
+    parse({ bom: true, skip_empty_lines: true, relax_column_count: true }),
+    () => {},
+  )
+}
+
+/** Bytes -> text, refusing any byte sequence that is not UTF-8 (csv-parse would put U+FFFD instead). */
+function utf8Text(path: string): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const decode = (chunk: Buffer | undefined, callback: (error: Error | null, text?: string) => void) => {
+    try {
+      callback(null, chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode())
+    } catch {
+      callback(new UsageError(`${path} is not UTF-8: save it as UTF-8 (CSV UTF-8 in Excel) and run again`))
+    }
+  }
+  return new Transform({
+    transform: (chunk: Buffer, _encoding, callback) => decode(chunk, callback),
+    flush: (callback) => decode(undefined, callback),
+  })
 }
 
 /** The header must name fields the CLI can send, once each, and cover what every row needs. */

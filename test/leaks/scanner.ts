@@ -125,8 +125,31 @@ function* maskedFields(value: unknown, depth = 0): Generator<[field: string, val
 const FIELD_TEXT =
   /(?<![A-Za-z0-9_])(authorization_code|sub_openid|openid)(?:\\*["']?\s*[:=]\s*\\*["']([^"'\\]*)|=([0-9A-Za-z_*-]+))/g
 
+/**
+ * And in a URL path, where WeChat's paths and ours put them (`/authorization-code/{code}`,
+ * `/openid/{openid}`, `/v1/authorizations/{code}/terminate`), as a logged URL or HTTP error would show
+ * them. A route template (`{authorization_code}`) and the route's own word (`/authorizations/terminate`)
+ * are not ids. The sandbox masks exactly these segments in what it prints (infra/local/offline.ts).
+ */
+const PATH_ID =
+  /\/(authorization-code|authorizations|openid)\/(?!\{)(?!terminate(?:[/\s?#"'\\]|$))([^/\s?#"'\\]+)/g
+const PATH_FIELD: Readonly<Record<string, string>> = {
+  'authorization-code': 'authorization_code',
+  authorizations: 'authorization_code',
+  openid: 'openid',
+}
+
 function* textFields(text: string): Generator<[field: string, value: string]> {
   for (const match of text.matchAll(FIELD_TEXT)) yield [match[1]!, match[2] ?? match[3]!]
+  for (const match of text.matchAll(PATH_ID)) yield [PATH_FIELD[match[1]!]!, decodeSegment(match[2]!)]
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
 }
 
 function unmaskedFields(line: string): Array<[field: string, value: string]> {
