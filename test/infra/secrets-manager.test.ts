@@ -16,6 +16,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager'
 import { type SecretsManagerErrorName, startSecretsManager } from '../../infra/local/secrets-manager.ts'
+import { until } from '../helpers/wait.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const ARN = /^arn:aws:secretsmanager:us-east-1:000000000000:secret:wechatpay-[A-Za-z0-9]{6}$/
@@ -239,16 +240,17 @@ describe('fault control', () => {
 
   it('records every call, and delayMs holds each reply so concurrent callers overlap', async (t) => {
     const { sm, client } = await setUp(t)
-    sm.delayMs = 50
+    sm.delayMs = 1_000
     const started = performance.now()
-
-    const replies = Promise.all([getSecret(client), getSecret(client)])
-    await new Promise((resolve) => setTimeout(resolve, 25))
-    const callsWhilePending = sm.calls.length
+    let answered = 0
+    const replies = Promise.all(
+      [getSecret(client), getSecret(client)].map((reply) => reply.then(() => answered++)),
+    )
+    // Both calls arrive while the replies are held: however slow the machine, within the hold.
+    await until(() => sm.calls.length === 2, 'both calls to arrive')
+    assert.equal(answered, 0, 'both recorded before either reply left')
     await replies
-
-    assert.equal(callsWhilePending, 2)
-    assert.ok(performance.now() - started >= 50)
+    assert.ok(performance.now() - started >= 1_000)
     assert.ok(sm.calls.every((call) => call.operation === 'GetSecretValue' && call.at > 0))
   })
 })

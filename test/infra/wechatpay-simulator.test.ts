@@ -10,6 +10,7 @@ import {
   startWechatPaySimulator,
   type WechatPaySimulator,
 } from '../../infra/local/wechatpay-simulator.ts'
+import { until } from '../helpers/wait.ts'
 import {
   type Answer,
   type CallOptions,
@@ -440,12 +441,14 @@ describe('faults', () => {
   it('slow still terminates when the client gave up (the ambiguous timeout)', async (t) => {
     const sim = await setUp(t, { slowDelayMs: 150 })
     sim.inject({ fault: 'slow', times: 1 })
-    await assert.rejects(terminate(sim, 'AUTH_038', { signal: AbortSignal.timeout(20) }), {
-      name: 'TimeoutError',
-    })
+    const gaveUp = new AbortController()
+    const call = terminate(sim, 'AUTH_038', { signal: gaveUp.signal })
+    // The client gives up once the simulator holds its request, before the slow answer.
+    await until(() => sim.requests.length === 1, 'the request to arrive')
+    gaveUp.abort(new DOMException('gave up', 'TimeoutError'))
+    await assert.rejects(call, { name: 'TimeoutError' })
     assert.equal(sim.state('AUTH_038'), undefined, 'not yet')
-    await sleep(300)
-    assert.equal(sim.state('AUTH_038'), 'UNAVAILABLE')
+    await until(() => sim.state('AUTH_038') === 'UNAVAILABLE', 'the slow terminate to take effect')
   })
 })
 

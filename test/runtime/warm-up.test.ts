@@ -12,6 +12,7 @@ import { connectAhead } from '../../functions/runtime/connect-ahead.ts'
 import { warmUp } from '../../functions/runtime/service.ts'
 import { httpEvent, lambdaContext } from '../helpers/lambda.ts'
 import { freshCode, type Stack, startStack, VALID } from '../helpers/stack.ts'
+import { until } from '../helpers/wait.ts'
 
 /** An HTTP server counting the connections made to it, closed with the test. */
 async function countingServer(t: TestContext) {
@@ -47,8 +48,7 @@ describe('warm-up during initialization', () => {
     const container = stack.container({}, { quiet: true })
     const before = secretReads()
     container.service.warmUp()
-    await settle()
-    assert.equal(secretReads() - before, 1, 'fetched during initialization')
+    await until(() => secretReads() - before === 1, 'the secret fetched during initialization')
     const response = await container.http(httpEvent(freshCode(), VALID), lambdaContext())
     assert.equal(response.statusCode, 200)
     assert.equal(secretReads() - before, 1, 'and not again by the first call')
