@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { maskCode } from '../../functions/runtime/observability.ts'
@@ -28,6 +29,7 @@ const groupAlive = (pid: number) => {
   }
 }
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const SLOW_DELAY_MS = 5_500
 
 let sandbox: Sandbox
@@ -90,7 +92,33 @@ async function post(code: string) {
   }
 }
 
+/** `npm run -s <script>` in the repository, as a user runs it in another terminal; resolves with its exit. */
+function npmRun(script: string, env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', script], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
 describe('npm start: the sandbox stack over real HTTP', () => {
+  // First, while no function has been loaded: serverless-offline reads each bundle on its first call.
+  it('npm run package while it serves: a function loaded afterwards still answers', async () => {
+    const packaged = await npmRun('package', { AWS_EC2_METADATA_DISABLED: 'true', FORCE_COLOR: '0' })
+    assert.equal(packaged.code, 0, packaged.stderr)
+    const answer = await post(`after_package_${Date.now()}`)
+    assert.equal(answer.status, 200)
+    assert.equal(answer.json.outcome, 'terminated')
+  })
+
   it('a new code gives 200 terminated, the same again 200 already_terminated', async () => {
     const code = `sandbox_${Date.now()}`
     const first = await post(code)
