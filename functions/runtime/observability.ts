@@ -184,12 +184,16 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
      * request details) and counted as `UnhandledErrors`, which an alarm watches (handled 500s and
      * failed batches do not reach Lambda's own Errors metric). `respond` is the answer to give
      * instead, if any; invalid input and the errors an entry point throws by contract are the
-     * caller's, not ours.
+     * caller's, not ours: they go on to Lambda, counted as `ContractErrors`, which the invoke
+     * function's Errors alarm takes away from Lambda's own Errors (infra/resources/alarms.yml).
      */
     unhandledErrors<Response>(respond?: Response) {
       return {
         onError: async (request: { error: unknown; response: Response | undefined }) => {
-          if (request.error instanceof Error && CONTRACT_ERRORS.has(request.error.name)) return
+          if (request.error instanceof Error && CONTRACT_ERRORS.has(request.error.name)) {
+            metrics.addMetric('ContractErrors', MetricUnit.Count, 1)
+            return
+          }
           const { name, message, stack } =
             request.error instanceof Error ? request.error : new Error(String(request.error))
           metrics.addMetric('UnhandledErrors', MetricUnit.Count, 1)

@@ -1,8 +1,11 @@
 /** What `npm start` prints once the sandbox is up: where everything is and what to try first. */
+import { SANDBOX_PORTS, type SandboxPorts } from './ports.ts'
 import { DEFAULT_APPID, MAGIC_CODES, MAGIC_STATES } from './wechatpay-simulator.ts'
 
 export interface BannerFacts {
   mode: 'partner' | 'direct'
+  /** The ports the sandbox listens on. */
+  ports: SandboxPorts
   httpUrl: string
   lambdaUrl: string
   wechatpayUrl: string
@@ -15,6 +18,26 @@ export interface BannerFacts {
 /** The fields a call needs besides its identification, in this mode. */
 export function sandboxInput(mode: 'partner' | 'direct'): Record<string, string> {
   return mode === 'partner' ? { service_id: '500001', sub_mchid: '1900000109' } : { service_id: '500001' }
+}
+
+/**
+ * `npm run <script> -- <args>` as pasted into another terminal, which has neither variable `npm start`
+ * was given: SANDBOX_PORTS when the ports are not the defaults (the scripts find the sandbox by it),
+ * and for sandbox:event WECHATPAY_MODE=direct in direct mode (the event's fields follow it).
+ */
+export function sandboxCommand(
+  sandbox: Pick<BannerFacts, 'mode' | 'ports'>,
+  script: 'sandbox:event' | 'sandbox:notify',
+  args: string,
+) {
+  const { http, lambda, wechatpay, secretsManager, eventBridge } = sandbox.ports
+  const ports = [http, lambda, wechatpay, secretsManager, eventBridge]
+  const defaults = Object.values(SANDBOX_PORTS)
+  const env = [
+    ...(ports.some((port, index) => port !== defaults[index]) ? [`SANDBOX_PORTS=${ports.join(',')}`] : []),
+    ...(script === 'sandbox:event' && sandbox.mode === 'direct' ? ['WECHATPAY_MODE=direct'] : []),
+  ]
+  return [...env, `npm run ${script} -- ${args}`].join(' ')
 }
 
 export function banner(sandbox: BannerFacts) {
@@ -51,15 +74,15 @@ Terminate by openid (the whole input in the body), then ask for its state, by op
 
 Send a queue event (an EventBridge cancellation inside an SQS record) to the queue function:
 
-  npm run sandbox:event -- demo_queue_1
+  ${sandboxCommand(sandbox, 'sandbox:event', 'demo_queue_1')}
 
 Every termination that ends (not retryable) puts a "PayScore Authorization Termination" event.
 WeChat's notifications: the simulator sends one, signed and encrypted as WeChat does, to
 ${sandbox.httpUrl}/v1/wechatpay/notifications (close: the user ended the authorization inside
 WeChat, which the simulator now shows UNAVAILABLE; open: the user authorized, AVAILABLE):
 
-  npm run sandbox:notify -- close demo_0001
-  npm run sandbox:notify -- open demo_0002
+  ${sandboxCommand(sandbox, 'sandbox:notify', 'close demo_0001')}
+  ${sandboxCommand(sandbox, 'sandbox:notify', 'open demo_0002')}
 
 Magic prefixes, on codes and openids alike (add any suffix for a fresh authorization, e.g. SIM_503_a1):
 ${magic}

@@ -3,7 +3,11 @@
  * (sandbox:event, sandbox:notify, the CLI's `--stage local`) reads the same rule without loading it.
  */
 
-/** `npm start`'s ports unless SANDBOX_PORTS says otherwise; tests pass free ports. */
+/**
+ * `npm start`'s ports unless SANDBOX_PORTS says otherwise. startSandbox() also takes 0 for every
+ * port but `http` (a free one, learnt once bound: tests pass 0); serverless-offline must be told its
+ * HTTP port.
+ */
 export const SANDBOX_PORTS = {
   http: 3000,
   lambda: 3002,
@@ -11,7 +15,7 @@ export const SANDBOX_PORTS = {
   secretsManager: 3020,
   eventBridge: 3030,
 }
-/** `eventBridge` 0: any free port (only the functions talk to it, told its URL at start). */
+/** 0: any free port (the sandbox tells the functions and the banner where each stand-in is). */
 export type SandboxPorts = typeof SANDBOX_PORTS
 
 /**
@@ -32,4 +36,18 @@ export function sandboxPorts(value: string | undefined = process.env.SANDBOX_POR
   }
   const [http, lambda, wechatpay, secretsManager, eventBridge = 0] = ports as [number, number, number, number]
   return { http, lambda, wechatpay, secretsManager, eventBridge }
+}
+
+/**
+ * What sandbox:event and sandbox:notify say when nothing answers where they looked (no stack): the
+ * URL, why, and how they find a sandbox that is not on the default ports.
+ */
+export function noSandboxAt(url: string, error: unknown): string {
+  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error
+  const code = (cause as { code?: unknown } | undefined)?.code
+  const why = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)
+  return (
+    `no sandbox answers at ${url} (${why}): is npm start running? ` +
+    'One started with SANDBOX_PORTS is found with the same SANDBOX_PORTS (its banner prints the commands with it).'
+  )
 }

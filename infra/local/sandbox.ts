@@ -39,6 +39,8 @@ const APIV3_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 export interface Sandbox {
   mode: 'partner' | 'direct'
+  /** The ports it listens on, those asked as 0 included (what SANDBOX_PORTS would name). */
+  ports: SandboxPorts
   httpUrl: string
   lambdaUrl: string
   simulator: WechatPaySimulator
@@ -50,6 +52,7 @@ export interface Sandbox {
 }
 
 export interface SandboxOptions {
+  /** 0 for any free port, except `http`: serverless-offline must be told its port. */
   ports?: SandboxPorts
   /** The functions' WECHATPAY_MODE; the simulator serves both. Default partner. */
   mode?: 'partner' | 'direct'
@@ -61,6 +64,8 @@ export interface SandboxOptions {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const ports = options.ports ?? SANDBOX_PORTS
+  if (!(ports.http > 0))
+    throw new Error('the HTTP API needs a port of its own: serverless-offline cannot take 0')
   const mode = options.mode ?? 'partner'
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const wechatpay = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -127,8 +132,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     })
     closers.push(() => offline.stop())
     const httpUrl = await offline.ready
+    const portOf = (url: string) => Number(new URL(url).port)
     return {
       mode,
+      ports: {
+        http: ports.http,
+        lambda: portOf(invokeProxy.url),
+        wechatpay: portOf(simulator.url),
+        secretsManager: portOf(secretsManager.url),
+        eventBridge: portOf(eventBridge.url),
+      },
       httpUrl,
       lambdaUrl: invokeProxy.url,
       simulator,
@@ -141,6 +154,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await stop()
     throw error
   }
+}
+
+/** What `npm start` prints once this sandbox is up (banner.ts). */
+export function sandboxBanner(sandbox: Sandbox): string {
+  return banner({
+    mode: sandbox.mode,
+    ports: sandbox.ports,
+    httpUrl: sandbox.httpUrl,
+    lambdaUrl: sandbox.lambdaUrl,
+    wechatpayUrl: sandbox.simulator.url,
+    secretsManagerUrl: sandbox.secretsManager.url,
+    secretId: SANDBOX_SECRET_ID,
+    eventBridgeUrl: sandbox.eventBridge.url,
+    eventBus: SANDBOX_EVENT_BUS,
+  })
 }
 
 if (import.meta.main) {
@@ -178,18 +206,7 @@ if (import.meta.main) {
       process.exit(1)
     },
   )
-  console.log(
-    banner({
-      mode: sandbox.mode,
-      httpUrl: sandbox.httpUrl,
-      lambdaUrl: sandbox.lambdaUrl,
-      wechatpayUrl: sandbox.simulator.url,
-      secretsManagerUrl: sandbox.secretsManager.url,
-      secretId: SANDBOX_SECRET_ID,
-      eventBridgeUrl: sandbox.eventBridge.url,
-      eventBus: SANDBOX_EVENT_BUS,
-    }),
-  )
+  console.log(sandboxBanner(sandbox))
   sandbox.offline.once('exit', (code) => {
     if (stopping) return
     console.error(`serverless offline stopped (${code}); stopping the sandbox`)

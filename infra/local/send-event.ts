@@ -6,8 +6,9 @@
  * WECHATPAY_MODE=direct leaves sub_mchid out, as a direct merchant's events do.
  */
 import { randomUUID } from 'node:crypto'
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda'
 import { sandboxInput } from './banner.ts'
+import { noSandboxAt } from './ports.ts'
 import { sandboxMode, sandboxPorts } from './sandbox.ts'
 
 const codes = process.argv.slice(2)
@@ -42,17 +43,32 @@ const records = codes.map((code) => ({
   awsRegion: 'us-east-1',
 }))
 
+const endpoint = process.env.SANDBOX_LAMBDA_URL ?? `http://127.0.0.1:${sandboxPorts().lambda}`
 const lambda = new LambdaClient({
-  endpoint: process.env.SANDBOX_LAMBDA_URL ?? `http://127.0.0.1:${sandboxPorts().lambda}`,
+  endpoint,
   region: 'us-east-1',
   credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+  // On loopback: a refused connection is no sandbox, not a network blip to retry.
+  maxAttempts: 1,
 })
-const answer = await lambda.send(
-  new InvokeCommand({
-    FunctionName: 'payscore-terminate-local-queue',
-    Payload: JSON.stringify({ Records: records }),
-  }),
-)
+let answer: InvokeCommandOutput
+try {
+  answer = await lambda.send(
+    new InvokeCommand({
+      FunctionName: 'payscore-terminate-local-queue',
+      Payload: JSON.stringify({ Records: records }),
+    }),
+  )
+} catch (error) {
+  const answered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+  console.error(
+    answered === undefined
+      ? noSandboxAt(endpoint, error)
+      : `the Lambda invoke API at ${endpoint} answered ${answered}: ${(error as Error).name}: ${(error as Error).message}`,
+  )
+  lambda.destroy()
+  process.exit(1)
+}
 const result = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString() || 'null') as {
   batchItemFailures?: Array<{ itemIdentifier: string }>
 }

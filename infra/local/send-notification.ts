@@ -6,7 +6,7 @@
  * sandbox where `npm start` put it: SANDBOX_PORTS, if set, as for `npm start`.
  */
 import { maskCode } from '../../functions/runtime/mask.ts'
-import { sandboxPorts } from './ports.ts'
+import { noSandboxAt, sandboxPorts } from './ports.ts'
 import type { NotifyControlAnswer } from './sandbox-notify.ts'
 
 const [kind, code, ...rest] = process.argv.slice(2)
@@ -25,7 +25,7 @@ try {
     signal: AbortSignal.timeout(10_000),
   })
 } catch (error) {
-  console.error(`no sandbox at ${simulator} (${(error as Error).message}): is npm start running?`)
+  console.error(noSandboxAt(simulator, error))
   process.exit(1)
 }
 const text = await response.text()

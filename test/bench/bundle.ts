@@ -48,7 +48,8 @@ async function printService(): Promise<Service> {
 
 /** serverless-esbuild's options as esbuild takes them (the plugin renames and drops a few). */
 function esbuildOptions(options: Record<string, unknown>): BuildOptions {
-  const { outputFileExtension, exclude, ...rest } = options
+  // outputWorkFolder is serverless-esbuild's own (where it builds), not an esbuild option.
+  const { outputFileExtension, exclude, outputWorkFolder: _workFolder, ...rest } = options
   return {
     ...rest,
     external: exclude as string[],

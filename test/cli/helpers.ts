@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'csv-parse/sync'
 import { type Sandbox, startSandbox } from '../../infra/local/sandbox.ts'
-import { freePorts } from '../infra/ports.ts'
+import { freePorts, freeSandboxPorts } from '../infra/ports.ts'
 
 export const BIN = fileURLToPath(new URL('../../cli/bin.mjs', import.meta.url))
 
@@ -60,10 +60,7 @@ export interface CliSandbox {
 
 /** The `npm start` stack on free ports. */
 export async function startCliSandbox(): Promise<Pick<CliSandbox, 'sandbox' | 'env'>> {
-  const [http, lambda, wechatpay, secretsManager] = (await freePorts(4)) as [number, number, number, number]
-  // eventBridge 0: any free port, for a sandbox that has an EventBridge stand-in (issue 10).
-  const ports = { http, lambda, wechatpay, secretsManager, eventBridge: 0 }
-  const sandbox = await startSandbox({ ports, slowDelayMs: 500 })
+  const sandbox = await startSandbox({ ports: await freeSandboxPorts(), slowDelayMs: 500 })
   return { sandbox, env: { AWS_ENDPOINT_URL_LAMBDA: sandbox.lambdaUrl } }
 }
 

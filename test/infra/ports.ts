@@ -16,14 +16,19 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports
 }
 
-/** A sandbox's five ports, each free when picked. */
+/**
+ * Ports for startSandbox(): 0 (any free port, bound by the sandbox itself: no race) for all but the
+ * HTTP API's, which serverless-offline must be told, picked free.
+ */
 export async function freeSandboxPorts(): Promise<SandboxPorts> {
-  return (await freeSandboxPortSets(1))[0]!
+  const [http] = (await freePorts(1)) as [number]
+  return { http, lambda: 0, wechatpay: 0, secretsManager: 0, eventBridge: 0 }
 }
 
 /**
- * Port sets for sandboxes started at once, picked while all are held so that no two sets share a
- * port (a port just released can be the next one picked, before its sandbox has bound it).
+ * Five fixed ports per `npm start` (SANDBOX_PORTS names real ports), for runs started at once:
+ * picked while all are held so that no two sets share a port (a port just released can be the next
+ * one picked, before its sandbox has bound it).
  */
 export async function freeSandboxPortSets(count: number): Promise<SandboxPorts[]> {
   const ports = await freePorts(5 * count)

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { sandboxInput } from '../../infra/local/banner.ts'
-import { type Sandbox, sandboxMode, startSandbox } from '../../infra/local/sandbox.ts'
+import { type Sandbox, sandboxBanner, sandboxMode, startSandbox } from '../../infra/local/sandbox.ts'
 import type { NotifyControlAnswer } from '../../infra/local/sandbox-notify.ts'
 import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { freeSandboxPorts } from './ports.ts'
+import { pastedCommands, shell } from './shell.ts'
 
 let sandbox: Sandbox
 let lambda: LambdaClient
@@ -42,6 +43,17 @@ describe('WECHATPAY_MODE=direct npm start', () => {
   it('refuses a bad mode, naming the variable', () => {
     assert.throws(() => sandboxMode('merchant'), /WECHATPAY_MODE/)
     assert.equal(sandboxMode(undefined), 'partner')
+  })
+
+  it("takes 0 for any port but the HTTP API's, which serverless-offline must be told", async () => {
+    assert.ok(
+      Object.values(sandbox.ports).every((port) => port > 0),
+      JSON.stringify(sandbox.ports),
+    )
+    assert.equal(sandbox.lambdaUrl, `http://127.0.0.1:${sandbox.ports.lambda}`)
+    assert.equal(sandbox.simulator.url, `http://127.0.0.1:${sandbox.ports.wechatpay}`)
+    const ports = { http: 0, lambda: 0, wechatpay: 0, secretsManager: 0, eventBridge: 0 }
+    await assert.rejects(startSandbox({ ports }), /the HTTP API needs a port of its own/)
   })
 
   it('terminates by openid with no sub_mchid, then shows the state by openid and by its code', async () => {
@@ -87,6 +99,15 @@ describe('WECHATPAY_MODE=direct npm start', () => {
     const state = JSON.parse(Buffer.from(answer.Payload!).toString()) as Record<string, unknown>
     assert.equal(answer.FunctionError, undefined)
     assert.equal(state.authorization_state, 'AVAILABLE')
+  })
+
+  it("the banner's sandbox:event command, pasted into another terminal, sends a direct merchant's event", async () => {
+    // Another terminal has no WECHATPAY_MODE: the command carries it, or the event names a sub_mchid.
+    const [command] = pastedCommands(sandboxBanner(sandbox), 'sandbox:event')
+    const queued = await shell(command!)
+    assert.equal(queued.code, 0, queued.stderr)
+    assert.match(queued.stdout, /demo_queue_1: done, deleted/)
+    assert.equal(sandbox.simulator.state('demo_queue_1'), 'UNAVAILABLE')
   })
 
   it("WeChat's close notification (sandbox:notify's control route) names no sub-merchant, and is published", async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
@@ -7,17 +6,13 @@ import type { Outcome } from '../../functions/authorizations/outcome.ts'
 import { maskCode } from '../../functions/runtime/observability.ts'
 import { sandboxInput } from '../../infra/local/banner.ts'
 import type { RecordedEvent } from '../../infra/local/eventbridge.ts'
-import {
-  SANDBOX_EVENT_BUS,
-  type Sandbox,
-  type SandboxPorts,
-  startSandbox,
-} from '../../infra/local/sandbox.ts'
+import { SANDBOX_EVENT_BUS, type Sandbox, sandboxBanner, startSandbox } from '../../infra/local/sandbox.ts'
 import { DEFAULT_APPID } from '../../infra/local/wechatpay-simulator.ts'
 import { eventBridgeEnvelope, sqsEvent } from '../helpers/lambda.ts'
 import { VALID } from '../helpers/stack.ts'
 import { scanLines } from '../leaks/scanner.ts'
 import { freeSandboxPorts } from './ports.ts'
+import { pastedCommands, shell } from './shell.ts'
 
 const groupAlive = (pid: number) => {
   try {
@@ -31,15 +26,14 @@ const groupAlive = (pid: number) => {
 const SLOW_DELAY_MS = 5_500
 
 let sandbox: Sandbox
-let ports: SandboxPorts
 let lambda: LambdaClient
 /** Everything serverless-offline printed, and every event: what `npm start` shows on the terminal. */
 let output = ''
 
 before(async () => {
-  ports = await freeSandboxPorts()
   sandbox = await startSandbox({
-    ports,
+    // 0 for every port but the HTTP API's: the sandbox binds them and says where (sandbox.ports).
+    ports: await freeSandboxPorts(),
     // Just past the functions' 5 s attempt timeout (npm start: 10 s), so that SIM_SLOW times out.
     slowDelayMs: SLOW_DELAY_MS,
     onOutput: (text) => (output += text),
@@ -62,20 +56,10 @@ const eventsOf = (code: string): RecordedEvent[] =>
   )
 
 /** `npm run sandbox:notify -- ...args` against this sandbox, as a user runs it in another terminal. */
-function sandboxNotify(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'sandbox:notify', '--', ...args], {
-      env: { ...process.env, SANDBOX_PORTS: Object.values(ports).join(',') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
+const sandboxNotify = (...args: string[]) =>
+  shell(`npm run -s sandbox:notify -- ${args.join(' ')}`, {
+    SANDBOX_PORTS: Object.values(sandbox.ports).join(','),
   })
-}
 
 async function post(code: string) {
   const response = await fetch(`${sandbox.httpUrl}/v1/authorizations/${code}/terminate`, {
@@ -91,6 +75,15 @@ async function post(code: string) {
 }
 
 describe('npm start: the sandbox stack over real HTTP', () => {
+  // First, while no function has been loaded: serverless-offline reads each bundle on its first call.
+  it('npm run package while it serves: a function loaded afterwards still answers', async () => {
+    const packaged = await shell('npm run -s package', { AWS_EC2_METADATA_DISABLED: 'true' })
+    assert.equal(packaged.code, 0, packaged.stderr)
+    const answer = await post(`after_package_${Date.now()}`)
+    assert.equal(answer.status, 200)
+    assert.equal(answer.json.outcome, 'terminated')
+  })
+
   it('a new code gives 200 terminated, the same again 200 already_terminated', async () => {
     const code = `sandbox_${Date.now()}`
     const first = await post(code)
@@ -295,6 +288,32 @@ describe('npm start: the sandbox stack over real HTTP', () => {
     assert.equal(refused.code, 2)
     assert.match(refused.stderr, /code must be 1\.\.32 characters/)
     assert.deepEqual(eventsOf('not/a/code'), [])
+  })
+
+  it("the banner's sandbox:event and sandbox:notify commands, pasted into another terminal, reach this sandbox", async () => {
+    // Its ports are not npm start's: the commands carry them (SANDBOX_PORTS).
+    const banner = sandboxBanner(sandbox)
+    const [event, ...moreEvents] = pastedCommands(banner, 'sandbox:event')
+    assert.deepEqual([typeof event, moreEvents], ['string', []], banner)
+    const queued = await shell(event!)
+    assert.equal(queued.code, 0, queued.stderr)
+    assert.match(queued.stdout, /demo_queue_1: done, deleted/)
+    assert.deepEqual(
+      eventsOf('demo_queue_1').map((put) => (put.detail as { entry_point: string }).entry_point),
+      ['queue'],
+      'the event reached this sandbox',
+    )
+    const notify = pastedCommands(banner, 'sandbox:notify')
+    assert.equal(notify.length, 2, banner)
+    for (const command of notify) {
+      const sent = await shell(command)
+      assert.equal(sent.code, 0, sent.stderr)
+    }
+    assert.deepEqual(
+      [sandbox.simulator.state('demo_0001'), sandbox.simulator.state('demo_0002')],
+      ['UNAVAILABLE', 'AVAILABLE'],
+      "this sandbox's simulator sent both",
+    )
   })
 
   it('stops everything: no process of the group is left', async () => {

@@ -1093,17 +1093,49 @@ interface AlarmKey {
   dimensions: Obj
 }
 
+const alarmKey = (metric: Obj): AlarmKey => ({
+  namespace: String(metric.Namespace),
+  metric: String(metric.MetricName),
+  dimensions: Object.fromEntries(
+    (metric.Dimensions as Obj[]).map((d) => [String(d.Name), JSON.stringify(d.Value)]),
+  ),
+})
+
+/** The metric an alarm watches, or each metric of its metric math. */
 function alarms(template: Template): AlarmKey[] {
-  return ofType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => {
+  return ofType(template, 'AWS::CloudWatch::Alarm').flatMap(([, alarm]) => {
     const properties = alarm.Properties!
-    return {
-      namespace: String(properties.Namespace),
-      metric: String(properties.MetricName),
-      dimensions: Object.fromEntries(
-        (properties.Dimensions as Obj[]).map((d) => [String(d.Name), JSON.stringify(d.Value)]),
-      ),
-    }
+    if (!properties.Metrics) return [alarmKey(properties)]
+    return (properties.Metrics as Obj[]).flatMap((query) => {
+      const metric = at(query, 'MetricStat', 'Metric')
+      return isObj(metric) ? [alarmKey(metric)] : []
+    })
   })
+}
+
+/**
+ * A metric math alarm's value for one period, `values` the data of each metric (by its Id; absent:
+ * no data point). Knows what our expressions use: ids, numbers, FILL(id, n), + and -.
+ */
+function alarmValue(alarm: Resource, values: Record<string, number | undefined>): number | undefined {
+  const queries = alarm.Properties!.Metrics as Obj[]
+  const returned = queries.filter((query) => query.ReturnData !== false)
+  assert.equal(returned.length, 1, 'an alarm returns one time series')
+  const expression = String(returned[0]!.Expression)
+  const ids = new Set(queries.map((query) => String(query.Id)))
+  const term = (text: string): number | undefined => {
+    const fill = /^FILL\((\w+),\s*(-?[\d.]+)\)$/.exec(text)
+    const id = fill ? fill[1]! : text
+    if (/^-?[\d.]+$/.test(text)) return Number(text)
+    assert.ok(ids.has(id), `${id} in ${expression} is one of the alarm's metrics`)
+    return values[id] ?? (fill ? Number(fill[2]) : undefined)
+  }
+  let total: number | undefined = 0
+  for (const [, sign, text] of expression.matchAll(/([+-]?)\s*(FILL\([^)]*\)|[\w.]+)/g)) {
+    const value = term(text!)
+    total = total === undefined || value === undefined ? undefined : total + (sign === '-' ? -value : value)
+  }
+  return total
 }
 
 describe('alarms, dashboard and log groups', () => {
@@ -1135,11 +1167,51 @@ describe('alarms, dashboard and log groups', () => {
     has('PayscoreTerminate', 'Notification', { service: 'payscore-terminate', result: 'not_published' })
     has('PayscoreTerminate', 'Notification', { service: 'payscore-terminate', result: 'secret_unusable' })
     has('AWS/ApiGateway', '5xx', { ApiId: ref('HttpApi') })
+    // The invoke function's own failures: Lambda's Errors less what it throws by contract.
+    has('PayscoreTerminate', 'ContractErrors', { service: 'payscore-terminate' })
     const dlq = ofType(prod.template, 'AWS::CloudWatch::Alarm').find(
       ([, a]) => at(a, 'Properties', 'MetricName') === 'ApproximateNumberOfMessagesVisible',
     )![1].Properties!
     assert.equal(dlq.Threshold, 0)
     assert.equal(dlq.ComparisonOperator, 'GreaterThanThreshold')
+  })
+
+  it("the invoke function's Errors alarm fires on its own failures, not on errors thrown by contract", () => {
+    for (const packaged of [prod, full]) {
+      const alarm = resource(packaged.template, 'InvokeErrorsAlarm')
+      const queries = alarm.Properties!.Metrics as Obj[]
+      const idOf = (namespace: string, metric: string) =>
+        String(
+          queries.find(
+            (query) =>
+              at(query, 'MetricStat', 'Metric', 'Namespace') === namespace &&
+              at(query, 'MetricStat', 'Metric', 'MetricName') === metric,
+          )?.Id,
+        )
+      const errors = idOf('AWS/Lambda', 'Errors')
+      const contract = idOf('PayscoreTerminate', 'ContractErrors')
+      const errorsQuery = queries.find((query) => query.Id === errors)!
+      assert.deepEqual(at(errorsQuery, 'MetricStat', 'Metric', 'Dimensions'), [
+        { Name: 'FunctionName', Value: ref('InvokeLambdaFunction') },
+      ])
+      for (const id of [errors, contract]) {
+        const query = queries.find((candidate) => candidate.Id === id)!
+        assert.deepEqual([at(query, 'MetricStat', 'Stat'), at(query, 'MetricStat', 'Period')], ['Sum', 300])
+      }
+      const breaching = (values: Record<string, number | undefined>) => {
+        const value = alarmValue(alarm, values)
+        return value === undefined ? 'missing' : value > Number(alarm.Properties!.Threshold)
+      }
+      assert.equal(alarm.Properties!.ComparisonOperator, 'GreaterThanThreshold')
+      // Normal queries: every error one thrown by contract.
+      assert.equal(breaching({ [errors]: 3, [contract]: 3 }), false)
+      // A timeout, an out-of-memory or an init error: no ContractErrors data point at all.
+      assert.equal(breaching({ [errors]: 1 }), true)
+      assert.equal(breaching({ [errors]: 4, [contract]: 3 }), true)
+      // No errors at all (Lambda reports 0 while invoked), or no invocations (no data).
+      assert.equal(breaching({ [errors]: 0 }), false)
+      assert.equal(breaching({}), false)
+    }
   })
 
   it('notify the alarm topic only when one is set', () => {
@@ -1174,6 +1246,7 @@ describe('alarms, dashboard and log groups', () => {
       shown('PayscoreTerminate', 'Notification', 'service', 'payscore-terminate', 'result', result)
     shown('PayscoreTerminate', 'OutcomeEventsFailed', 'service', 'payscore-terminate')
     shown('PayscoreTerminate', 'NotificationVerificationFailures', 'service', 'payscore-terminate')
+    shown('PayscoreTerminate', 'ContractErrors', 'service', 'payscore-terminate')
     for (const name of FUNCTIONS) {
       for (const metric of ['Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'])
         shown('AWS/Lambda', metric, 'FunctionName', sub(LOGICAL[name]))
