@@ -1,6 +1,5 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { createPublisher } from '../../functions/events/publisher.ts'
+import { createPublisher, eventBridgeClient } from '../../functions/events/publisher.ts'
 import { createHttpHandler } from '../../functions/http.ts'
 import { createInvokeHandler } from '../../functions/invoke.ts'
 import { createNotifyHandler } from '../../functions/notify.ts'
@@ -64,12 +63,11 @@ export async function startStack(
     secrets: { [SECRET_ID]: options.secret ?? merchant.secretString },
   })
   const eventBridge = await startEventBridge()
-  const events = new EventBridgeClient({
+  // The production client's settings (timeouts, attempts), pointed at the stand-in.
+  const events = eventBridgeClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     endpoint: eventBridge.url,
-    maxAttempts: 2,
-    requestHandler: { requestTimeout: 1_500, throwOnRequestTimeout: true },
   })
   const client = new SecretsManagerClient({
     region: 'us-east-1',
