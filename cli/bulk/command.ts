@@ -78,12 +78,20 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
       stop: stop.signal,
       progress: process.stderr,
     })
-    const { tally, total, earlier, stoppedBy } = report
+    const { tally, total, earlier, stoppedBy, compaction } = report
     io.out(`\n${options.input}: ${total} rows; results in ${options.output}\n${tally.table(total)}`)
     if (earlier.torn)
       io.out(`the last row of ${options.output} was cut short by a crash: removed, its row tried again\n`)
+    if (earlier.restarted)
+      io.out(
+        `${options.output} held only invalid rows, written with other fill flags: started anew for these\n`,
+      )
     if (earlier.unreadable > 0)
       io.out(`${earlier.unreadable} rows of ${options.output} of another shape ignored\n`)
+    if (!compaction.compacted)
+      io.out(
+        `${options.output} not compacted (${compaction.why}): each result stays as appended, the latest for a row wins\n`,
+      )
     if (stoppedBy === 'interrupt') io.out('interrupted: run the same command again to continue\n')
     else if (stoppedBy) io.out(`stopped: ${stoppedBy.error}\n`)
     const done = tally.allDone(total)
