@@ -1,6 +1,7 @@
 /**
- * Interrupting bulk-terminate, through real processes: a crash (SIGKILL) that leaves RESULTS.csv as
- * appended, which the next run compacts.
+ * Interrupting bulk-terminate, through real processes: Ctrl-C as a terminal sends it (SIGINT to the
+ * whole foreground process group: npm, its shell and the CLI alike) under each way of running the
+ * CLI, and a crash (SIGKILL) that leaves RESULTS.csv as appended, which the next run compacts.
  * The Invoke API is a local one that answers after a delay (fake-lambda.ts): what is tested here is
  * the CLI's own handling, whatever the answers.
  */
@@ -55,6 +56,8 @@ const args = (file: { input: string; output: string }, ...more: string[]) => [
   'r',
   ...more,
 ]
+const SLOW = ['--rate', '10', '--concurrency', '2']
+
 const dataLines = (path: string) => {
   try {
     return readFileSync(path, 'utf8').split('\n').length - 2
@@ -98,6 +101,38 @@ async function interrupt(command: string[], output: string, signal: NodeJS.Signa
   const [code, ended] = await exited
   return { code, signal: ended, stdout }
 }
+
+/** The rows are the first ones of the input, one each, in input order; none of them twice. */
+function assertCompacted(output: string) {
+  const rows = readResults(output).map((row) => row.authorization_code)
+  assert.ok(rows.length >= 2 && rows.length < codes.length, `${rows.length} rows`)
+  assert.deepEqual(rows, codes.slice(0, rows.length))
+}
+
+describe('Ctrl-C in a terminal: the exit status of each way of running the CLI', () => {
+  it('npm run cli: exit 1, the rows of the calls in flight written, the file compacted', async () => {
+    const file = csv()
+    const run = await interrupt(['npm', 'run', 'cli', '--', ...args(file, ...SLOW)], file.output, 'SIGINT')
+    assert.deepEqual([run.code, run.signal], [1, null], run.stdout)
+    assert.match(run.stdout, /^interrupted/m)
+    assertCompacted(file.output)
+  })
+
+  it('the bin itself (cli/bin.mjs on Node 24): exit 1', async () => {
+    const file = csv()
+    const run = await interrupt([process.execPath, BIN, ...args(file, ...SLOW)], file.output, 'SIGINT')
+    assert.deepEqual([run.code, run.signal], [1, null], run.stdout)
+    assertCompacted(file.output)
+  })
+
+  it("npx payscore-terminate: 1, or killed by SIGINT (130 in a shell) where npx's sh is dash; the CLI finishes first", async () => {
+    const file = csv()
+    const run = await interrupt(['npx', 'payscore-terminate', ...args(file, ...SLOW)], file.output, 'SIGINT')
+    assert.ok(run.code === 1 || run.signal === 'SIGINT', `exit ${run.code}, signal ${run.signal}`)
+    assert.match(run.stdout, /^interrupted/m, 'the summary was printed before npx ended')
+    assertCompacted(file.output)
+  })
+})
 
 describe('a crash', () => {
   it('leaves every row written so far; the next run sends only the rest and compacts the file', async () => {
