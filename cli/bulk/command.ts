@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { Mode } from '../input.ts'
 import { camel, type Io } from '../single.ts'
-import { checkClient, functionName, lambdaClient, type TargetOptions } from '../target.ts'
+import { checkClient, functionName, lambdaClient, type TargetOptions, unreachableHint } from '../target.ts'
 import { EXIT } from '../usage.ts'
 import type { Fill } from './input-file.ts'
 import { runBulk } from './run.ts'
@@ -93,7 +93,8 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
         `${options.output} not compacted (${compaction.why}): each result stays as appended, the latest for a row wins\n`,
       )
     if (stoppedBy === 'interrupt') io.out('interrupted: run the same command again to continue\n')
-    else if (stoppedBy) io.out(`stopped: ${stoppedBy.error}\n`)
+    else if (stoppedBy)
+      io.out(`stopped: ${stoppedBy.error}${stoppedBy.unreachable ? unreachableHint(target) : ''}\n`)
     const done = tally.allDone(total)
     io.out(
       done

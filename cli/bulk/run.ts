@@ -44,8 +44,8 @@ export interface BulkReport {
    * only invalid rows written with other fill flags (the file was started anew).
    */
   earlier: { torn: boolean; unreadable: number; restarted: boolean }
-  /** Why the run stopped before the end, when it did. */
-  stoppedBy?: 'interrupt' | { error: string }
+  /** Why the run stopped before the end, when it did: Ctrl-C, or a failure every call would share. */
+  stoppedBy?: 'interrupt' | { error: string; unreachable?: true }
   /** Whether RESULTS.csv was compacted to one row per input row at the end (compact.ts). */
   compaction: Compaction
 }
@@ -86,7 +86,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
   const halt = new AbortController()
   const onStop = () => halt.abort()
   options.stop.addEventListener('abort', onStop)
-  let fatal: string | undefined
+  let fatal: Exclude<BulkReport['stoppedBy'], 'interrupt'>
   let failure: unknown
   const write = (written: string[], result: RowResult, called: boolean) => {
     writer.append(written, result)
@@ -97,7 +97,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
     try {
       const result = await invoke(options.client, options.functionName, event)
       if (result.kind === 'error' && result.fatal) {
-        fatal ??= result.message
+        fatal ??= { error: result.message, ...(result.unreachable ? { unreachable: true as const } : {}) }
         halt.abort()
       }
       write(written, resultRow(result), true)
@@ -139,8 +139,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
     options.stop.removeEventListener('abort', onStop)
   }
   if (failure !== undefined) throw failure
-  const stoppedBy =
-    fatal !== undefined ? { error: fatal } : options.stop.aborted ? ('interrupt' as const) : undefined
+  const stoppedBy = fatal !== undefined ? fatal : options.stop.aborted ? ('interrupt' as const) : undefined
   const { torn, unreadable, restarted } = earlier
   return {
     header,
