@@ -112,13 +112,16 @@ export function addBulkCommand(program: Command, io: Io, exit: (code: number) =>
   const command = program
     .command('bulk-terminate')
     .description(
-      'end every authorization of a CSV file; results appended to --output as they arrive; run again to resume',
+      'end every authorization of a CSV file; results appended to --output as they arrive, one row per input row at the end; run again to resume',
     )
     .requiredOption(
       '--input <file.csv>',
       'header: authorization_code | openid | sub_openid, and other input fields',
     )
-    .requiredOption('--output <results.csv>', 'the input columns plus the result of each row (appended)')
+    .requiredOption(
+      '--output <results.csv>',
+      'the input columns, the fields the flags fill, and the result of each row',
+    )
   for (const [flags, field] of FILLS)
     command.option(flags, `${field} for every row (the file has no ${field} column)`)
   command

@@ -139,7 +139,7 @@ describe('a crash', () => {
     const file = csv()
     const before = lambda.invocations()
     const crash = await interrupt(
-      [process.execPath, BIN, ...args(file, '--rate', '40', '--concurrency', '4')],
+      [process.execPath, BIN, ...args(file, '--rate', '20', '--concurrency', '4')],
       file.output,
       'SIGKILL',
       6,
