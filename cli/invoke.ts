@@ -13,9 +13,10 @@ export type InvokeResult =
   | { kind: 'not_found'; message: string }
   /**
    * The call failed. `retryable` when trying again later may work (throttled, network, a timeout);
-   * `fatal` when no other call can work either (no such function, no access, no credentials).
+   * `fatal` when no other call can work either (no such function, no access, no credentials, an
+   * endpoint that cannot be reached: `unreachable`).
    */
-  | { kind: 'error'; message: string; retryable: boolean; fatal: boolean }
+  | { kind: 'error'; message: string; retryable: boolean; fatal: boolean; unreachable?: true }
 
 /** Errors about the target or the caller, not about the row: every other call would fail the same way. */
 const FATAL = new Set([
@@ -27,6 +28,25 @@ const FATAL = new Set([
   'CredentialsProviderError',
   'ResourceConflictException',
 ])
+
+/**
+ * The endpoint refused the connection, or its name does not resolve: nothing was sent, and no other
+ * call will get further until it is up (the sandbox not started, a mistyped AWS_ENDPOINT_URL_LAMBDA).
+ * A connection cut during a call (ECONNRESET, a timeout) may have reached the function: not here.
+ */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'])
+
+/** The message for an endpoint that cannot be reached, naming it as the system call did. */
+function unreachable(error: unknown): string | undefined {
+  const { code, address, port, hostname } = (error ?? {}) as NodeJS.ErrnoException & {
+    address?: string
+    port?: number
+    hostname?: string
+  }
+  if (code === undefined || !UNREACHABLE.has(code)) return undefined
+  const where = hostname ?? (port === undefined ? address : `${address}:${port}`)
+  return `cannot reach the Lambda endpoint ${where} (${code}); nothing was sent`
+}
 
 interface FunctionError {
   errorType?: string
@@ -71,6 +91,9 @@ export async function invoke(
       new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(event) }),
     )
   } catch (error) {
+    const unreached = unreachable(error)
+    if (unreached)
+      return { kind: 'error', message: unreached, retryable: true, fatal: true, unreachable: true }
     const name = error instanceof Error ? error.name : 'Error'
     const message = `${name}: ${error instanceof Error ? error.message : String(error)}`
     return { kind: 'error', message, retryable: !FATAL.has(name), fatal: FATAL.has(name) }

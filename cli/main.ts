@@ -3,15 +3,27 @@
  * Lambda's API (and SQS for the dlq helpers) with the operator's own AWS credentials.
  * Exit status: 0 done, 1 not done (or failed), 2 usage error or invalid input (nothing sent).
  */
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { addBulkCommand } from './bulk/command.ts'
 import { addDlqCommands } from './dlq.ts'
+import type { Mode } from './input.ts'
 import { addSingleCommands, type Io } from './single.ts'
 import { EXIT, UsageError } from './usage.ts'
 
 const defaultIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+}
+
+/**
+ * A mode as the deployed functions read WECHATPAY_MODE (functions/runtime/config.ts): partner or
+ * direct, spaces around ignored, empty meaning the default, partner.
+ */
+function parseMode(text: string): Mode {
+  const mode = text.trim()
+  if (mode === '') return 'partner'
+  if (mode === 'partner' || mode === 'direct') return mode
+  throw new InvalidArgumentError('must be partner or direct')
 }
 
 export function buildProgram(io: Io, exit: (code: number) => void): Command {
@@ -26,8 +38,9 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .addOption(new Option('--function <name>', 'target function by name, instead of --stage'))
     .addOption(new Option('--region <region>', 'AWS region (default: AWS_REGION or the profile)'))
     .addOption(
-      new Option('--mode <mode>', "the stage's WeChat Pay mode, for checking input")
-        .choices(['partner', 'direct'])
+      new Option('--mode <mode>', "the stage's WeChat Pay mode, partner or direct, for checking input")
+        .argParser(parseMode)
+        .env('WECHATPAY_MODE')
         .default('partner'),
     )
     .showHelpAfterError('(add --help for usage)')

@@ -16,7 +16,7 @@ import {
   type Operation,
 } from './input.ts'
 import { invoke } from './invoke.ts'
-import { checkClient, functionName, lambdaClient, type TargetOptions } from './target.ts'
+import { checkClient, functionName, lambdaClient, type TargetOptions, unreachableHint } from './target.ts'
 import { EXIT, UsageError } from './usage.ts'
 
 export interface Io {
@@ -95,7 +95,7 @@ async function run(operation: Operation, options: Record<string, unknown>, io: I
       return EXIT.notDone
     }
     if (result.kind === 'error') {
-      io.err(`${result.message}\n`)
+      io.err(`${result.message}${result.unreachable ? unreachableHint(target) : ''}\n`)
       return EXIT.notDone
     }
     io.out(options.json ? `${JSON.stringify(result.body, null, 2)}\n` : summarize(result.body, operation))

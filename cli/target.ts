@@ -72,6 +72,10 @@ export function lambdaClient(options: TargetOptions, sockets = 50): LambdaClient
   })
 }
 
+/** What to add to "cannot reach the Lambda endpoint" for this target. */
+export const unreachableHint = (options: TargetOptions) =>
+  isLocal(options) ? ' (--stage local: is the sandbox running? npm start)' : ''
+
 /**
  * SQS's client. The sandbox has no queues: locally, AWS_ENDPOINT_URL_SQS must name an emulator.
  * Queue URLs come from GetQueueUrl on the endpoint in use, so that endpoint serves them too (an

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { Mode } from '../input.ts'
 import { camel, type Io } from '../single.ts'
-import { checkClient, functionName, lambdaClient, type TargetOptions } from '../target.ts'
+import { checkClient, functionName, lambdaClient, type TargetOptions, unreachableHint } from '../target.ts'
 import { EXIT } from '../usage.ts'
 import type { Fill } from './input-file.ts'
 import { runBulk } from './run.ts'
@@ -78,14 +78,23 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
       stop: stop.signal,
       progress: process.stderr,
     })
-    const { tally, total, earlier, stoppedBy } = report
+    const { tally, total, earlier, stoppedBy, compaction } = report
     io.out(`\n${options.input}: ${total} rows; results in ${options.output}\n${tally.table(total)}`)
     if (earlier.torn)
       io.out(`the last row of ${options.output} was cut short by a crash: removed, its row tried again\n`)
+    if (earlier.restarted)
+      io.out(
+        `${options.output} held only invalid rows, written with other fill flags: started anew for these\n`,
+      )
     if (earlier.unreadable > 0)
       io.out(`${earlier.unreadable} rows of ${options.output} of another shape ignored\n`)
+    if (!compaction.compacted)
+      io.out(
+        `${options.output} not compacted (${compaction.why}): each result stays as appended, the latest for a row wins\n`,
+      )
     if (stoppedBy === 'interrupt') io.out('interrupted: run the same command again to continue\n')
-    else if (stoppedBy) io.out(`stopped: ${stoppedBy.error}\n`)
+    else if (stoppedBy)
+      io.out(`stopped: ${stoppedBy.error}${stoppedBy.unreachable ? unreachableHint(target) : ''}\n`)
     const done = tally.allDone(total)
     io.out(
       done
@@ -103,13 +112,16 @@ export function addBulkCommand(program: Command, io: Io, exit: (code: number) =>
   const command = program
     .command('bulk-terminate')
     .description(
-      'end every authorization of a CSV file; results appended to --output as they arrive; run again to resume',
+      'end every authorization of a CSV file; results appended to --output as they arrive, one row per input row at the end; run again to resume',
     )
     .requiredOption(
       '--input <file.csv>',
       'header: authorization_code | openid | sub_openid, and other input fields',
     )
-    .requiredOption('--output <results.csv>', 'the input columns plus the result of each row (appended)')
+    .requiredOption(
+      '--output <results.csv>',
+      'the input columns, the fields the flags fill, and the result of each row',
+    )
   for (const [flags, field] of FILLS)
     command.option(flags, `${field} for every row (the file has no ${field} column)`)
   command

@@ -23,6 +23,12 @@ export type Fill = Partial<Record<InputField, string>>
 export interface InputRow {
   /** The row's values, one per header column (missing ones empty, extra ones dropped). */
   values: string[]
+  /**
+   * The row as RESULTS.csv repeats it, and the row's identity when a run resumes: its values, then
+   * the values the flags fill (filledColumns). A flag changed since an earlier run makes that run's
+   * results belong to no row of this one, as a changed value in the file would.
+   */
+  written: string[]
   fields: InputFields
   /** Problems of the row's shape, found before the service's rules are asked. */
   shape: InputIssue[]
@@ -57,6 +63,23 @@ function utf8Text(path: string): Transform {
   })
 }
 
+/** The records after the header. */
+export async function* dataRecords(input: string): AsyncGenerator<string[]> {
+  let header = true
+  for await (const record of readRecords(input)) {
+    if (!header) yield record
+    header = false
+  }
+}
+
+export async function readHeader(input: string): Promise<string[]> {
+  for await (const record of readRecords(input)) return record
+  throw new UsageError(`${input} is empty: it needs a header row`)
+}
+
+/** The flag that fills a field: service_id -> --service-id. */
+export const flagOf = (field: string) => `--${field.replaceAll('_', '-')}`
+
 /** The header must name fields the CLI can send, once each, and cover what every row needs. */
 export function checkHeader(header: readonly string[], fill: Fill, mode: Mode): void {
   const seen = new Set<string>()
@@ -73,20 +96,23 @@ export function checkHeader(header: readonly string[], fill: Fill, mode: Mode): 
   }
   for (const field of Object.keys(fill) as InputField[]) {
     if (seen.has(field)) {
-      throw new UsageError(
-        `--${field.replaceAll('_', '-')} fills a column the file lacks, but it has ${field}`,
-      )
+      throw new UsageError(`${flagOf(field)} fills a column the file lacks, but it has ${field}`)
     }
   }
   for (const field of requiredFields('terminate', mode)) {
     if (!seen.has(field) && fill[field] === undefined) {
-      throw new UsageError(`${field} is required: add a ${field} column or --${field.replaceAll('_', '-')}`)
+      throw new UsageError(`${field} is required: add a ${field} column or ${flagOf(field)}`)
     }
   }
 }
 
+/** The fields the flags fill, in input-field order: RESULTS.csv has a column for each after the input's. */
+export const filledColumns = (fill: Fill): InputField[] =>
+  INPUT_FIELDS.filter((field) => fill[field] !== undefined)
+
 export function inputRow(header: readonly string[], record: readonly string[], fill: Fill): InputRow {
   const values = header.map((_, index) => record[index] ?? '')
+  const written = [...values, ...filledColumns(fill).map((field) => fill[field] ?? '')]
   const shape =
     record.length === header.length
       ? []
@@ -97,5 +123,5 @@ export function inputRow(header: readonly string[], record: readonly string[], f
       fields[column as InputField] = values[index]
     }
   })
-  return { values, fields, shape }
+  return { values, written, fields, shape }
 }

@@ -1,7 +1,8 @@
 /**
  * bulk-terminate: every row of a CSV through the invoke function, at most `concurrency` calls in
- * flight and `rate` calls started per second, each result appended to RESULTS.csv as it arrives.
- * The input is read as a stream, three times (header, survey, run), never held in memory.
+ * flight and `rate` calls started per second, each result appended to RESULTS.csv as it arrives,
+ * and the file compacted to one row per input row at the end. The input is read as a stream, four
+ * times (header, survey, run, compaction), never held in memory.
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -9,14 +10,16 @@ import type { LambdaClient } from '@aws-sdk/client-lambda'
 import { inputIssues, invokeEvent, type Mode } from '../input.ts'
 import { invoke } from '../invoke.ts'
 import { UsageError } from '../usage.ts'
-import { checkHeader, type Fill, inputRow, readRecords } from './input-file.ts'
+import { type Compaction, compactResults } from './compact.ts'
+import { readEarlierRows } from './earlier-rows.ts'
+import { checkHeader, dataRecords, type Fill, filledColumns, inputRow, readHeader } from './input-file.ts'
 import { createPool } from './pool.ts'
 import { createProgress } from './progress.ts'
 import { createRateLimiter } from './rate.ts'
-import { openResults, type RowResult, readEarlierRows } from './results-file.ts'
-import type { RowBook } from './row-book.ts'
+import { openResults, type RowResult } from './results-file.ts'
 import { rowKey } from './row-book.ts'
 import { invalidRow, resultRow } from './row-result.ts'
+import { inputKeys, survey } from './survey.ts'
 import { createTally, SETTLED, type Tally } from './tally.ts'
 
 export interface BulkOptions {
@@ -36,52 +39,33 @@ export interface BulkOptions {
 export interface BulkReport {
   tally: Tally
   total: number
-  /** What was wrong with RESULTS.csv before this run: a last row cut short, rows of another shape. */
-  earlier: { torn: boolean; unreadable: number }
-  /** Why the run stopped before the end, when it did. */
-  stoppedBy?: 'interrupt' | { error: string }
+  /**
+   * What was wrong with RESULTS.csv before this run: a last row cut short, rows of another shape,
+   * only invalid rows written with other fill flags (the file was started anew).
+   */
+  earlier: { torn: boolean; unreadable: number; restarted: boolean }
+  /** Why the run stopped before the end, when it did: Ctrl-C, or a failure every call would share. */
+  stoppedBy?: 'interrupt' | { error: string; unreachable?: true }
+  /** Whether RESULTS.csv was compacted to one row per input row at the end (compact.ts). */
+  compaction: Compaction
 }
 
-/** The records after the header. */
-async function* dataRecords(input: string): AsyncGenerator<string[]> {
-  let header = true
-  for await (const record of readRecords(input)) {
-    if (!header) yield record
-    header = false
-  }
-}
-
-async function readHeader(input: string): Promise<string[]> {
-  for await (const record of readRecords(input)) return record
-  throw new UsageError(`${input} is empty: it needs a header row`)
-}
-
-/**
- * Counts the rows (for the ETA) and checks the whole file parses before anything is sent. With
- * earlier results, also checks that each of them belongs to a row of this input.
- */
-async function survey(input: string, header: string[], book: RowBook, output: string): Promise<number> {
-  let rows = 0
-  try {
-    for await (const record of dataRecords(input)) {
-      rows += 1
-      if (book.size > 0) book.mark(rowKey(inputRow(header, record, {}).values))
-    }
-  } catch (error) {
-    throw new UsageError(`${input} is not valid CSV: ${error instanceof Error ? error.message : error}`)
-  }
-  // Rows that were invalid may have been corrected in the input since; any other must be there.
-  const strangers = [...book.unmarked()].filter(([outcome]) => outcome !== 'invalid')
-  if (strangers.length > 0) {
-    const count = strangers.reduce((sum, [, n]) => sum + n, 0)
-    throw new UsageError(
-      `${output} has results for ${count} rows that are not in ${input}: was it written for another input? Use another --output`,
-    )
-  }
-  return rows
-}
-
+/** Runs the rows, then compacts RESULTS.csv (unless writing it failed: then the error is thrown). */
 export async function runBulk(options: BulkOptions): Promise<BulkReport> {
+  const { header, ...report } = await runRows(options)
+  const { input, output, fill } = options
+  let compaction: Compaction
+  try {
+    const columns = { header, filled: filledColumns(fill) }
+    compaction = await compactResults(output, columns, inputKeys(input, header, fill))
+  } catch (error) {
+    compaction = { compacted: false, why: error instanceof Error ? error.message : String(error) }
+  }
+  return { ...report, compaction }
+}
+
+/** Everything but the compaction; its earlier results (the row book) are garbage once it returns. */
+async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compaction'> & { header: string[] }> {
   const { input, output, fill, mode } = options
   if (!existsSync(input)) throw new UsageError(`--input: ${input} does not exist`)
   if (!existsSync(dirname(resolve(output))))
@@ -89,34 +73,34 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
   if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file')
   const header = await readHeader(input)
   checkHeader(header, fill, mode)
-  const earlier = await readEarlierRows(output, header)
+  const earlier = await readEarlierRows(output, header, filledColumns(fill))
   const { book } = earlier
-  const total = await survey(input, header, book, output)
+  const total = await survey(options, header, fill, book)
 
   const tally = createTally()
   const progress = createProgress({ total, stream: options.progress })
-  const writer = openResults(output, header, earlier.whole)
+  const writer = openResults(output, [...header, ...filledColumns(fill)], earlier.whole)
   const take = createRateLimiter(options.rate)
   const pool = createPool(options.concurrency)
   // Stops taking rows: Ctrl-C, or a failure every further call would share.
   const halt = new AbortController()
   const onStop = () => halt.abort()
   options.stop.addEventListener('abort', onStop)
-  let fatal: string | undefined
+  let fatal: Exclude<BulkReport['stoppedBy'], 'interrupt'>
   let failure: unknown
-  const write = (values: string[], result: RowResult, called: boolean) => {
-    writer.append(values, result)
+  const write = (written: string[], result: RowResult, called: boolean) => {
+    writer.append(written, result)
     tally.record(result.outcome, called)
     progress.update(tally)
   }
-  const call = async (values: string[], event: Record<string, string>) => {
+  const call = async (written: string[], event: Record<string, string>) => {
     try {
       const result = await invoke(options.client, options.functionName, event)
       if (result.kind === 'error' && result.fatal) {
-        fatal ??= result.message
+        fatal ??= { error: result.message, ...(result.unreachable ? { unreachable: true as const } : {}) }
         halt.abort()
       }
-      write(values, resultRow(result), true)
+      write(written, resultRow(result), true)
     } catch (error) {
       // RESULTS.csv could not be written (disk full?): stop rather than call without a record.
       failure ??= error
@@ -127,7 +111,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
     for await (const record of dataRecords(input)) {
       if (halt.signal.aborted) break
       const row = inputRow(header, record, fill)
-      const settled = book.size > 0 ? book.get(rowKey(row.values)) : undefined
+      const settled = book.size > 0 ? book.get(rowKey(row.written)) : undefined
       if (settled !== undefined && SETTLED.has(settled)) {
         tally.skip(settled)
         progress.update(tally)
@@ -136,7 +120,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
       const event = invokeEvent(row.fields, 'terminate')
       const issues = row.shape.length > 0 ? row.shape : inputIssues(event, 'terminate', mode)
       if (issues.length > 0) {
-        write(row.values, invalidRow(issues), false)
+        write(row.written, invalidRow(issues), false)
         continue
       }
       await pool.free()
@@ -146,7 +130,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
       } catch {
         break
       }
-      pool.add(call(row.values, event))
+      pool.add(call(row.written, event))
     }
   } finally {
     await pool.drain()
@@ -155,8 +139,13 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
     options.stop.removeEventListener('abort', onStop)
   }
   if (failure !== undefined) throw failure
-  const stoppedBy =
-    fatal !== undefined ? { error: fatal } : options.stop.aborted ? ('interrupt' as const) : undefined
-  const { torn, unreadable } = earlier
-  return { tally, total, earlier: { torn, unreadable }, ...(stoppedBy ? { stoppedBy } : {}) }
+  const stoppedBy = fatal !== undefined ? fatal : options.stop.aborted ? ('interrupt' as const) : undefined
+  const { torn, unreadable, restarted } = earlier
+  return {
+    header,
+    tally,
+    total,
+    earlier: { torn, unreadable, restarted },
+    ...(stoppedBy ? { stoppedBy } : {}),
+  }
 }

@@ -76,8 +76,29 @@ export function bulkTests(context: CliSandbox) {
       const first = await bulk(files, '--rate', '50')
       assert.equal(first.code, 1, first.stderr)
       const rows = readResults(files.output)
-      assert.deepEqual(Object.keys(rows[0]!), ['authorization_code', 'user_ref', 'reason', ...RESULT_COLUMNS])
-      assert.equal(rows.length, 7)
+      assert.deepEqual(Object.keys(rows[0]!), [
+        'authorization_code',
+        'user_ref',
+        'reason',
+        'service_id',
+        'sub_mchid',
+        ...RESULT_COLUMNS,
+      ])
+      const inputOrder = [
+        codes.fresh,
+        codes.ended,
+        codes.unknown,
+        codes.flaky,
+        'bad/code',
+        codes.noReason,
+        codes.short,
+      ]
+      assert.deepEqual(
+        rows.map((row) => row.authorization_code),
+        inputOrder,
+        'one row per input row, in input order',
+      )
+      assert.ok(rows.every((row) => row.service_id === '500001' && row.sub_mchid === '1900000109'))
       const results = byCode(files.output)
       assert.equal(results.get(codes.fresh)?.outcome, 'terminated')
       assert.equal(results.get(codes.fresh)?.wechatpay_status, '204')
@@ -119,8 +140,16 @@ export function bulkTests(context: CliSandbox) {
       assert.equal(counts(second.stdout).retryable, 1)
       assert.match(second.stdout, /earlier runs: terminated 1, already_terminated 1, rejected 1, invalid 3/)
       const again = readResults(files.output)
-      assert.equal(again.length, 8, 'the retried row is appended')
-      assert.equal(again.at(-1)?.authorization_code, codes.flaky)
+      assert.deepEqual(
+        again.map((row) => row.authorization_code),
+        inputOrder,
+        'still one row per input row: the retried row replaced',
+      )
+      assert.deepEqual(
+        again.map((row) => row.outcome),
+        ['terminated', 'already_terminated', 'rejected', 'retryable', 'invalid', 'invalid', 'invalid'],
+      )
+      assert.notEqual(again[3]?.request_id, rows[3]?.request_id, "the flaky row's result is this run's")
       assert.equal(wechatCalls(context.sandbox, codes.fresh, 'POST'), 1, 'a terminated row is not sent again')
       assert.ok(context.sandbox.simulator.requests.length > calls)
       assert.equal(
@@ -165,7 +194,7 @@ export function bulkTests(context: CliSandbox) {
           relative.output,
           ...IDS,
           '--reason',
-          'r',
+          '用户申请解除授权',
         ],
         { ...context.env, INIT_CWD: context.dir },
       )
@@ -214,9 +243,9 @@ export function bulkTests(context: CliSandbox) {
       assert.ok(written.length >= 4 && written.length < codes.length, `${written.length} rows written`)
       const sent = codes.filter((code) => wechatCalls(context.sandbox, code, 'POST') > 0)
       assert.deepEqual(
-        written.map((row) => row.authorization_code).sort(),
-        sent.sort(),
-        'every call made has its row, and no row was written without a call',
+        written.map((row) => row.authorization_code),
+        sent,
+        'every call made has its row, in input order, and no row was written without a call',
       )
       assert.equal(counts(run.stdout)['not reached'], codes.length - written.length)
 
@@ -243,7 +272,10 @@ export function bulkTests(context: CliSandbox) {
         codes.every((code) => wechatCalls(context.sandbox, code, 'POST') === 1),
         'each code terminated once',
       )
-      assert.equal(readResults(files.output).length, codes.length)
+      assert.deepEqual(
+        readResults(files.output).map((row) => row.authorization_code),
+        codes,
+      )
     })
   })
 

@@ -1,7 +1,8 @@
 /**
  * A local HTTP server speaking Lambda's Invoke API (POST /2015-03-31/functions/NAME/invocations)
- * that answers every event at once with a `terminated` outcome. Only for measuring the CLI itself
- * (memory, throughput): behaviour is tested against the sandbox's real handlers.
+ * that answers every event with a `terminated` outcome, at once or after a delay. Only for what the
+ * CLI does whatever the answers (memory, throughput, interruption): the handlers' behaviour is
+ * tested against the sandbox's real ones.
  */
 import { once } from 'node:events'
 import { createServer } from 'node:http'
@@ -20,8 +21,10 @@ export interface FakeLambda {
 
 const INVOKE = /^\/2015-03-31\/functions\/[^/]+\/invocations$/
 
-/** `delayMs`: how long each answer takes (0: at once). */
-export async function startFakeLambda(delayMs = 0): Promise<FakeLambda> {
+/** `delayMs`: how long each answer takes (0: at once), or a function of the event that says. */
+export async function startFakeLambda(
+  delayMs: number | ((event: Record<string, string>) => number) = 0,
+): Promise<FakeLambda> {
   let invocations = 0
   let inProgress = 0
   let peak = 0
@@ -37,9 +40,10 @@ export async function startFakeLambda(delayMs = 0): Promise<FakeLambda> {
     arrivals.push(performance.now())
     inProgress += 1
     peak = Math.max(peak, inProgress)
-    if (delayMs > 0) await sleep(delayMs)
-    inProgress -= 1
     const event = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>
+    const delay = typeof delayMs === 'number' ? delayMs : delayMs(event)
+    if (delay > 0) await sleep(delay)
+    inProgress -= 1
     const outcome = {
       outcome: 'terminated',
       authorization_code: event.authorization_code,

@@ -4,8 +4,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { readEarlierRows } from '../../cli/bulk/earlier-rows.ts'
 import { checkHeader, inputRow } from '../../cli/bulk/input-file.ts'
-import { openResults, RESULT_COLUMNS, type RowResult, readEarlierRows } from '../../cli/bulk/results-file.ts'
+import { openResults, RESULT_COLUMNS, type RowResult } from '../../cli/bulk/results-file.ts'
 import { rowKey } from '../../cli/bulk/row-book.ts'
 import { inputIssues, invokeEvent, requiredFields } from '../../cli/input.ts'
 

@@ -8,7 +8,8 @@
  *   npm run cli:memory -- 20000              # any sizes
  *   CLI_MEMORY_RATE=20 npm run cli:memory -- 2000   # at a given --rate (default: as fast as it goes)
  *
- * Figures: docs/OPERATIONS.md. test/cli/memory.test.ts runs a small version in npm test.
+ * Figures: docs/OPERATIONS.md. npm test runs test/cli/scale.test.ts instead (a large file through a
+ * small heap).
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'

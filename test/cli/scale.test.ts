@@ -90,12 +90,19 @@ describe('bulk-terminate at scale', () => {
   })
 
   it('streams the input: 50,000 rows (48 MB) pass through a 48 MB heap', async () => {
-    await writeInput(join(dir, 'large.csv'), 50_000, { padding: 960, invalid: true })
-    const run = await finished(
-      spawnCli(bulk('large'), { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9' }, ['--max-old-space-size=48']),
-    )
-    assert.equal(run.code, 1, run.stderr)
-    assert.match(run.stdout, /^invalid +50000$/m)
-    assert.equal(await countLines(join(dir, 'large-results.csv')), 50_001)
+    // Every row is invalid, so none costs a call; the Invoke API is there to show that none was made.
+    const lambda = await startFakeLambda()
+    try {
+      await writeInput(join(dir, 'large.csv'), 50_000, { padding: 960, invalid: true })
+      const run = await finished(
+        spawnCli(bulk('large'), { AWS_ENDPOINT_URL_LAMBDA: lambda.url }, ['--max-old-space-size=48']),
+      )
+      assert.equal(run.code, 1, run.stderr)
+      assert.match(run.stdout, /^invalid +50000$/m)
+      assert.equal(await countLines(join(dir, 'large-results.csv')), 50_001)
+      assert.equal(lambda.invocations(), 0)
+    } finally {
+      await lambda.close()
+    }
   })
 })

@@ -1,0 +1,47 @@
+/**
+ * The input rows' identities (what each sends: InputRow.written), and the survey before a run: the
+ * row count and the check that RESULTS.csv belongs to this input and these fill flags.
+ */
+import { UsageError } from '../usage.ts'
+import { dataRecords, type Fill, filledColumns, flagOf, inputRow } from './input-file.ts'
+import { type RowBook, rowKey } from './row-book.ts'
+
+/** Each input row's identity, in input order (InputRow.written). */
+export async function* inputKeys(input: string, header: string[], fill: Fill): AsyncGenerator<bigint> {
+  for await (const record of dataRecords(input)) yield rowKey(inputRow(header, record, fill).written)
+}
+
+/**
+ * Counts the rows (for the ETA) and checks the whole file parses before anything is sent. With
+ * earlier results, also checks that each of them belongs to a row of this input, as filled by
+ * these flags.
+ */
+export async function survey(
+  files: { input: string; output: string },
+  header: string[],
+  fill: Fill,
+  book: RowBook,
+): Promise<number> {
+  const { input, output } = files
+  let rows = 0
+  try {
+    for await (const key of inputKeys(input, header, fill)) {
+      rows += 1
+      if (book.size > 0) book.mark(key)
+    }
+  } catch (error) {
+    throw new UsageError(`${input} is not valid CSV: ${error instanceof Error ? error.message : error}`)
+  }
+  // Rows that were invalid may have been corrected since (in the input, or a flag); any other must be there.
+  const strangers = [...book.unmarked()].filter(([outcome]) => outcome !== 'invalid')
+  if (strangers.length > 0) {
+    const count = strangers.reduce((sum, [, n]) => sum + n, 0)
+    const flags = filledColumns(fill).map(flagOf).join(', ')
+    const other = flags ? `, or with another value of a fill flag (${flags})` : ''
+    const next = flags ? 'Run with the same flags, or use another --output' : 'Use another --output'
+    throw new UsageError(
+      `${output} has results for ${count} rows that are not in ${input}: was it written for another input${other}? ${next}`,
+    )
+  }
+  return rows
+}
