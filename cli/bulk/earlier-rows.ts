@@ -5,6 +5,7 @@
 import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs'
 import { parse } from 'csv-parse'
 import { UsageError } from '../usage.ts'
+import { notValidCsv } from './input-file.ts'
 import { RESULT_COLUMNS } from './results-file.ts'
 import { createRowBook, ROW_OUTCOMES, type RowBook, type RowOutcome, rowKey } from './row-book.ts'
 
@@ -72,10 +73,7 @@ export async function readEarlierRows(
       found.whole = info.bytes
     }
   } catch (error) {
-    if ((error as { code?: string }).code !== 'CSV_QUOTE_NOT_CLOSED') {
-      if (error instanceof UsageError || !(error instanceof Error)) throw error
-      throw new UsageError(`${path} is not valid CSV: ${error.message}`)
-    }
+    if ((error as { code?: string }).code !== 'CSV_QUOTE_NOT_CLOSED') throw notValidCsv(path, error)
   }
   const rest = readFrom(path, found.whole, size)
   if (rest.includes('\n') && rest.trim() !== '') {

@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { pipeline, Transform } from 'node:stream'
-import { parse } from 'csv-parse'
+import { CsvError, parse } from 'csv-parse'
 import {
   IDENTIFICATIONS,
   INPUT_FIELDS,
@@ -38,12 +38,33 @@ export interface InputRow {
  * Streams the file's records as arrays of strings; a broken CSV rejects naming the line, and a file
  * that is not UTF-8 (a GBK export from Excel, say) rejects before its rows could reach WeChat garbled.
  */
-export function readRecords(path: string): AsyncIterable<string[]> {
-  return pipeline(
-    createReadStream(path),
-    utf8Text(path),
-    parse({ bom: true, skip_empty_lines: true, relax_column_count: true }),
-    () => {},
+export async function* readRecords(path: string): AsyncGenerator<string[]> {
+  try {
+    yield* pipeline(
+      createReadStream(path),
+      utf8Text(path),
+      parse({ bom: true, skip_empty_lines: true, relax_column_count: true }),
+      () => {},
+    ) as AsyncIterable<string[]>
+  } catch (error) {
+    throw notValidCsv(path, error)
+  }
+}
+
+const CSV_PROBLEMS: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field',
+  CSV_INVALID_CLOSING_QUOTE: 'text right after a closing quote',
+  CSV_QUOTE_NOT_CLOSED: 'a quote that is never closed',
+}
+
+/**
+ * csv-parse's error as a usage error naming the file, the line and the problem. Never its message:
+ * that quotes the field, an authorization code or openid the terminal must not show unmasked.
+ */
+export function notValidCsv(path: string, error: unknown): unknown {
+  if (!(error instanceof CsvError)) return error
+  return new UsageError(
+    `${path} is not valid CSV at line ${error.lines}: ${CSV_PROBLEMS[error.code] ?? error.code} (${error.code})`,
   )
 }
 

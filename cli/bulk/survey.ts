@@ -24,13 +24,9 @@ export async function survey(
 ): Promise<number> {
   const { input, output } = files
   let rows = 0
-  try {
-    for await (const key of inputKeys(input, header, fill)) {
-      rows += 1
-      if (book.size > 0) book.mark(key)
-    }
-  } catch (error) {
-    throw new UsageError(`${input} is not valid CSV: ${error instanceof Error ? error.message : error}`)
+  for await (const key of inputKeys(input, header, fill)) {
+    rows += 1
+    if (book.size > 0) book.mark(key)
   }
   // Rows that were invalid may have been corrected since (in the input, or a flag); any other must be there.
   const strangers = [...book.unmarked()].filter(([outcome]) => outcome !== 'invalid')

@@ -318,6 +318,23 @@ export function bulkTests(context: CliSandbox) {
       )
       await refused(csv(['authorization_code', 'c1']), /reason is required: add a reason column or --reason/)
       await refused(csv(['authorization_code,reason', 'c1,"r', 'c2,r']), /is not valid CSV/)
+    })
+
+    it('an input or results file that is not valid CSV: the file and line named, the field never quoted', async () => {
+      const code = uniqueCode()
+      const early = csv(['authorization_code,reason', `${code}"x,r`, 'c2,r'])
+      await refused(early, /input-\d+\.csv is not valid CSV at line 2: a quote inside an unquoted field/)
+      assert.doesNotMatch((await bulk(early)).stderr, new RegExp(code))
+      const rows = Array.from({ length: 3000 }, (_, index) => `late_${index},r`)
+      const late = csv(['authorization_code,reason', ...rows, `${code}"x,r`])
+      await refused(late, /input-\d+\.csv is not valid CSV at line 3002: a quote inside an unquoted field/)
+      assert.doesNotMatch((await bulk(late)).stderr, new RegExp(code))
+      const results = csv(['authorization_code,reason', `${uniqueCode()},r`])
+      assert.equal((await bulk(results)).code, 0)
+      const [head, ...rest] = readFileSync(results.output, 'utf8').split('\n')
+      writeFileSync(results.output, [head, `${code}"x,r`, ...rest].join('\n'))
+      await refused(results, /results-\d+\.csv is not valid CSV at line 2: a quote inside an unquoted field/)
+      assert.doesNotMatch((await bulk(results)).stderr, new RegExp(code))
       await refused(
         { input: join(context.dir, 'missing.csv'), output: join(context.dir, 'out.csv') },
         /does not exist/,
