@@ -92,10 +92,11 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
       io.out(
         `${options.output} not compacted (${compaction.why}): each result stays as appended, the latest for a row wins\n`,
       )
-    if (stoppedBy === 'interrupt') io.out('interrupted: run the same command again to continue\n')
+    const done = tally.allDone(total)
+    if (stoppedBy === 'interrupt')
+      io.out(done ? 'interrupted\n' : 'interrupted: run the same command again to continue\n')
     else if (stoppedBy)
       io.out(`stopped: ${stoppedBy.error}${stoppedBy.unreachable ? unreachableHint(target) : ''}\n`)
-    const done = tally.allDone(total)
     io.out(
       done
         ? 'every row done\n'

@@ -86,6 +86,8 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
   const halt = new AbortController()
   const onStop = () => halt.abort()
   options.stop.addEventListener('abort', onStop)
+  // A Ctrl-C during the client check or the survey (seconds for a large file) aborted it already.
+  if (options.stop.aborted) halt.abort()
   let fatal: Exclude<BulkReport['stoppedBy'], 'interrupt'>
   let failure: unknown
   const write = (written: string[], result: RowResult, called: boolean) => {
