@@ -41,7 +41,13 @@ export function functionName(options: TargetOptions): string {
 
 /** The stage of `--stage`, required where names derive from it (the dlq helpers). */
 export function stage(options: TargetOptions): string {
-  if (options.stage === undefined) throw new UsageError('name the target: --stage STAGE or --function NAME')
+  if (options.stage === undefined) {
+    throw new UsageError(
+      options.function === undefined
+        ? 'name the target: --stage STAGE or --function NAME'
+        : 'the dlq commands need --stage STAGE: the queues are named after it (--function names only the invoke function)',
+    )
+  }
   if (!NAME.test(options.stage)) throw new UsageError('--stage must be letters, digits, - or _')
   return options.stage
 }

@@ -64,7 +64,8 @@ describe('dlq count', () => {
   it('exit 2 without a stage, or locally without an SQS endpoint', async () => {
     const noStage = await runCli(['--function', 'f', 'dlq', 'count'], env)
     assert.equal(noStage.code, 2)
-    assert.match(noStage.stderr, /--stage/)
+    assert.match(noStage.stderr, /the dlq commands need --stage STAGE/)
+    assert.doesNotMatch(noStage.stderr, /or --function/, 'dlq takes no --function')
     const noEndpoint = await runCli(['--stage', 'local', 'dlq', 'count'], { AWS_ENDPOINT_URL_SQS: '' })
     assert.equal(noEndpoint.code, 2)
     assert.match(noEndpoint.stderr, /AWS_ENDPOINT_URL_SQS/)
