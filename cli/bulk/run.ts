@@ -2,7 +2,8 @@
  * bulk-terminate: every row of a CSV through the invoke function, at most `concurrency` calls in
  * flight and `rate` calls started per second, each result appended to RESULTS.csv as it arrives,
  * and the file compacted to one row per input row at the end. The input is read as a stream, four
- * times (header, survey, run, compaction), never held in memory.
+ * times (header, survey, run, compaction), never held in memory. RESULTS.csv is locked for the run
+ * (output-lock.ts).
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -13,6 +14,7 @@ import { UsageError } from '../usage.ts'
 import { type Compaction, compactResults } from './compact.ts'
 import { readEarlierRows } from './earlier-rows.ts'
 import { checkHeader, dataRecords, type Fill, filledColumns, inputRow, readHeader } from './input-file.ts'
+import { lockOutput } from './output-lock.ts'
 import { createPool } from './pool.ts'
 import { createProgress } from './progress.ts'
 import { createRateLimiter } from './rate.ts'
@@ -50,27 +52,35 @@ export interface BulkReport {
   compaction: Compaction
 }
 
-/** Runs the rows, then compacts RESULTS.csv (unless writing it failed: then the error is thrown). */
+/**
+ * Runs the rows, then compacts RESULTS.csv (unless writing it failed: then the error is thrown),
+ * holding the lock of RESULTS.csv throughout.
+ */
 export async function runBulk(options: BulkOptions): Promise<BulkReport> {
-  const { header, ...report } = await runRows(options)
   const { input, output, fill } = options
-  let compaction: Compaction
+  if (!existsSync(input)) throw new UsageError(`--input: ${input} does not exist`)
+  if (!existsSync(dirname(resolve(output))))
+    throw new UsageError(`--output: the folder of ${output} does not exist`)
+  if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file')
+  const unlock = lockOutput(output)
   try {
-    const columns = { header, filled: filledColumns(fill) }
-    compaction = await compactResults(output, columns, inputKeys(input, header, fill))
-  } catch (error) {
-    compaction = { compacted: false, why: error instanceof Error ? error.message : String(error) }
+    const { header, ...report } = await runRows(options)
+    let compaction: Compaction
+    try {
+      const columns = { header, filled: filledColumns(fill) }
+      compaction = await compactResults(output, columns, inputKeys(input, header, fill))
+    } catch (error) {
+      compaction = { compacted: false, why: error instanceof Error ? error.message : String(error) }
+    }
+    return { ...report, compaction }
+  } finally {
+    unlock()
   }
-  return { ...report, compaction }
 }
 
 /** Everything but the compaction; its earlier results (the row book) are garbage once it returns. */
 async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compaction'> & { header: string[] }> {
   const { input, output, fill, mode } = options
-  if (!existsSync(input)) throw new UsageError(`--input: ${input} does not exist`)
-  if (!existsSync(dirname(resolve(output))))
-    throw new UsageError(`--output: the folder of ${output} does not exist`)
-  if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file')
   const header = await readHeader(input)
   checkHeader(header, fill, mode)
   const earlier = await readEarlierRows(output, header, filledColumns(fill))
