@@ -84,7 +84,7 @@ async function run(options: Record<string, unknown>, io: Io): Promise<number> {
       io.out(`the last row of ${options.output} was cut short by a crash: removed, its row tried again\n`)
     if (earlier.restarted)
       io.out(
-        `${options.output} held only invalid rows, written with other fill flags: started anew for these\n`,
+        `${options.output} held only invalid rows, written for another target, mode or fill flags: started anew\n`,
       )
     if (earlier.unreadable > 0)
       io.out(`${earlier.unreadable} rows of ${options.output} of another shape ignored\n`)
@@ -121,7 +121,7 @@ export function addBulkCommand(program: Command, io: Io, exit: (code: number) =>
     )
     .requiredOption(
       '--output <results.csv>',
-      'the input columns, the fields the flags fill, and the result of each row',
+      'the input columns and the result of each row (beside it: .run, the run record; .lock while a run writes it)',
     )
   for (const [flags, field] of FILLS)
     command.option(flags, `${field} for every row (the file has no ${field} column)`)

@@ -2,9 +2,10 @@
  * RESULTS.csv compacted when a run ends. During a run each result is appended as it arrives (a
  * crash loses nothing already written), so rows come in the order their calls finish and a row
  * tried again has a line per run. At the end the file becomes one line per input row, in input
- * order, the latest result winning: written to a file beside it, flushed to disk, then renamed over
- * it (atomic). A crash before the rename leaves the appended file, which the next run reads as
- * usual and compacts.
+ * order, the latest result winning (an `invalid` one never replaces the result of a call),
+ * identical input rows each with the row's one result: written to a file beside it, flushed to
+ * disk, then renamed over it (atomic). A crash before the rename leaves the appended file, which
+ * the next run reads as usual and compacts.
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -26,17 +27,17 @@ const CHUNK = 1 << 20
  */
 export async function compactResults(
   path: string,
-  columns: { header: readonly string[]; filled: readonly string[] },
+  header: readonly string[],
   keys: AsyncIterable<bigint>,
 ): Promise<Compaction> {
-  const { book, unreadable } = await readEarlierRows(path, columns.header, columns.filled)
+  const { book, unreadable } = await readEarlierRows(path, header)
   if (unreadable > 0) return { compacted: false, why: `it has ${unreadable} rows of another shape` }
   const temp = `${path}.compacting`
   const source = openSync(path, 'r')
   const target = openSync(temp, 'w')
   let lost: number
   try {
-    writeSync(target, csvLine([...columns.header, ...columns.filled, ...RESULT_COLUMNS]))
+    writeSync(target, csvLine([...header, ...RESULT_COLUMNS]))
     lost = await writeLatest(book, keys, source, target)
     if (lost === 0) fsyncSync(target)
   } catch (error) {

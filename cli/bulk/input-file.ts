@@ -24,9 +24,9 @@ export interface InputRow {
   /** The row's values, one per header column (missing ones empty, extra ones dropped). */
   values: string[]
   /**
-   * The row as RESULTS.csv repeats it, and the row's identity when a run resumes: its values, then
-   * the values the flags fill (filledColumns). A flag changed since an earlier run makes that run's
-   * results belong to no row of this one, as a changed value in the file would.
+   * The row as RESULTS.csv repeats it, and its identity when a run resumes: its values as written
+   * (the values the flags fill are the run record's: run-record.ts). A row with extra fields has
+   * the identity of the row without them; the extra fields make it invalid (shape).
    */
   written: string[]
   fields: InputFields
@@ -127,13 +127,8 @@ export function checkHeader(header: readonly string[], fill: Fill, mode: Mode): 
   }
 }
 
-/** The fields the flags fill, in input-field order: RESULTS.csv has a column for each after the input's. */
-export const filledColumns = (fill: Fill): InputField[] =>
-  INPUT_FIELDS.filter((field) => fill[field] !== undefined)
-
 export function inputRow(header: readonly string[], record: readonly string[], fill: Fill): InputRow {
   const values = header.map((_, index) => record[index] ?? '')
-  const written = [...values, ...filledColumns(fill).map((field) => fill[field] ?? '')]
   const shape =
     record.length === header.length
       ? []
@@ -144,5 +139,5 @@ export function inputRow(header: readonly string[], record: readonly string[], f
       fields[column as InputField] = values[index]
     }
   })
-  return { values, written, fields, shape }
+  return { values, written: values, fields, shape }
 }

@@ -1,5 +1,5 @@
 /**
- * RESULTS.csv: the input columns, the fields the flags filled, then what happened to the row. A row
+ * RESULTS.csv: the input columns, then what happened to the row (issue 11's columns exactly). A row
  * is appended with one write as soon as its result is known, so a crash loses nothing already
  * written; a run over the same output appends the rows it tries again, the latest row for an input
  * row wins, and the run ends by compacting the file to one row per input row (compact.ts). Read
@@ -32,10 +32,9 @@ export interface ResultsWriter {
 }
 
 /**
- * Opens RESULTS.csv for appending. `columns` are the row's (the input's, then the filled fields');
- * `whole` is where its last whole row ends (readEarlierRows): anything after it is a row cut short
- * by a crash, removed so the next row starts clean. The header is written only when the file is new
- * or empty.
+ * Opens RESULTS.csv for appending. `columns` are the input's; `whole` is where its last whole row
+ * ends (readEarlierRows): anything after it is a row cut short by a crash, removed so the next row
+ * starts clean. The header is written only when the file is new or empty.
  */
 export function openResults(path: string, columns: readonly string[], whole: number): ResultsWriter {
   if (sizeOf(path) > whole) truncateSync(path, whole)

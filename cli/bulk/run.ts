@@ -2,7 +2,8 @@
  * bulk-terminate: every row of a CSV through the invoke function, at most `concurrency` calls in
  * flight and `rate` calls started per second, each result appended to RESULTS.csv as it arrives,
  * and the file compacted to one row per input row at the end. The input is read as a stream, four
- * times (header, survey, run, compaction), never held in memory.
+ * times (header, survey, run, compaction), never held in memory. RESULTS.csv is locked for the run
+ * (output-lock.ts) and its results belong to the run record beside it (run-record.ts).
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -12,13 +13,15 @@ import { invoke } from '../invoke.ts'
 import { UsageError } from '../usage.ts'
 import { type Compaction, compactResults } from './compact.ts'
 import { readEarlierRows } from './earlier-rows.ts'
-import { checkHeader, dataRecords, type Fill, filledColumns, inputRow, readHeader } from './input-file.ts'
+import { checkHeader, dataRecords, type Fill, inputRow, readHeader } from './input-file.ts'
+import { lockOutput } from './output-lock.ts'
 import { createPool } from './pool.ts'
 import { createProgress } from './progress.ts'
 import { createRateLimiter } from './rate.ts'
 import { openResults, type RowResult } from './results-file.ts'
-import { rowKey } from './row-book.ts'
+import { createRowBook, type RowOutcome, rowKey } from './row-book.ts'
 import { invalidRow, resultRow } from './row-result.ts'
+import { checkRunRecord, runRecordOf, writeRunRecord } from './run-record.ts'
 import { inputKeys, survey } from './survey.ts'
 import { createTally, SETTLED, type Tally } from './tally.ts'
 
@@ -41,7 +44,7 @@ export interface BulkReport {
   total: number
   /**
    * What was wrong with RESULTS.csv before this run: a last row cut short, rows of another shape,
-   * only invalid rows written with other fill flags (the file was started anew).
+   * only invalid rows written under another run record (the file was started anew).
    */
   earlier: { torn: boolean; unreadable: number; restarted: boolean }
   /** Why the run stopped before the end, when it did: Ctrl-C, or a failure every call would share. */
@@ -50,36 +53,46 @@ export interface BulkReport {
   compaction: Compaction
 }
 
-/** Runs the rows, then compacts RESULTS.csv (unless writing it failed: then the error is thrown). */
+/**
+ * Runs the rows, then compacts RESULTS.csv (unless writing it failed: then the error is thrown),
+ * holding the lock of RESULTS.csv throughout.
+ */
 export async function runBulk(options: BulkOptions): Promise<BulkReport> {
-  const { header, ...report } = await runRows(options)
   const { input, output, fill } = options
-  let compaction: Compaction
+  if (!existsSync(input)) throw new UsageError(`--input: ${input} does not exist`)
+  if (!existsSync(dirname(resolve(output))))
+    throw new UsageError(`--output: the folder of ${output} does not exist`)
+  if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file')
+  const unlock = lockOutput(output)
   try {
-    const columns = { header, filled: filledColumns(fill) }
-    compaction = await compactResults(output, columns, inputKeys(input, header, fill))
-  } catch (error) {
-    compaction = { compacted: false, why: error instanceof Error ? error.message : String(error) }
+    const { header, ...report } = await runRows(options)
+    let compaction: Compaction
+    try {
+      compaction = await compactResults(output, header, inputKeys(input, header, fill))
+    } catch (error) {
+      compaction = { compacted: false, why: error instanceof Error ? error.message : String(error) }
+    }
+    return { ...report, compaction }
+  } finally {
+    unlock()
   }
-  return { ...report, compaction }
 }
 
 /** Everything but the compaction; its earlier results (the row book) are garbage once it returns. */
 async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compaction'> & { header: string[] }> {
   const { input, output, fill, mode } = options
-  if (!existsSync(input)) throw new UsageError(`--input: ${input} does not exist`)
-  if (!existsSync(dirname(resolve(output))))
-    throw new UsageError(`--output: the folder of ${output} does not exist`)
-  if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file')
   const header = await readHeader(input)
   checkHeader(header, fill, mode)
-  const earlier = await readEarlierRows(output, header, filledColumns(fill))
-  const { book } = earlier
+  const record = await runRecordOf(options.client, options.functionName, mode, fill)
+  const earlier = await readEarlierRows(output, header)
+  const restarted = checkRunRecord(output, record, { results: earlier.book.size, ...earlier })
+  const book = restarted ? createRowBook() : earlier.book
   const total = await survey(options, header, fill, book)
 
   const tally = createTally()
   const progress = createProgress({ total, stream: options.progress })
-  const writer = openResults(output, [...header, ...filledColumns(fill)], earlier.whole)
+  writeRunRecord(output, record)
+  const writer = openResults(output, header, restarted ? 0 : earlier.whole)
   const take = createRateLimiter(options.rate)
   const pool = createPool(options.concurrency)
   // Stops taking rows: Ctrl-C, or a failure every further call would share.
@@ -113,16 +126,33 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
     for await (const record of dataRecords(input)) {
       if (halt.signal.aborted) break
       const row = inputRow(header, record, fill)
-      const settled = book.size > 0 ? book.get(rowKey(row.written)) : undefined
-      if (settled !== undefined && SETTLED.has(settled)) {
-        tally.skip(settled)
+      const key = rowKey(row.written)
+      const settled = book.get(key)
+      const skip = (outcome?: RowOutcome) => {
+        if (outcome === undefined) tally.duplicate()
+        else tally.skip(outcome)
         progress.update(tally)
+      }
+      if (settled !== undefined && SETTLED.has(settled) && settled !== 'invalid') {
+        skip(settled)
         continue
       }
+      // An earlier invalid result holds only while the row is still invalid: checked again (no call).
       const event = invokeEvent(row.fields, 'terminate')
       const issues = row.shape.length > 0 ? row.shape : inputIssues(event, 'terminate', mode)
+      const met = book.met(key)
       if (issues.length > 0) {
-        write(row.written, invalidRow(issues), false)
+        if (settled === 'invalid') skip('invalid')
+        else if (met !== undefined) skip()
+        else {
+          book.meet(key, 'invalid')
+          write(row.written, invalidRow(issues), false)
+        }
+        continue
+      }
+      // Identical rows are sent once; one this run found invalid may have a valid twin.
+      if (met === 'sent') {
+        skip()
         continue
       }
       await pool.free()
@@ -132,6 +162,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
       } catch {
         break
       }
+      book.meet(key, 'sent')
       pool.add(call(row.written, event))
     }
   } finally {
@@ -142,7 +173,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
   }
   if (failure !== undefined) throw failure
   const stoppedBy = fatal !== undefined ? fatal : options.stop.aborted ? ('interrupt' as const) : undefined
-  const { torn, unreadable, restarted } = earlier
+  const { torn, unreadable } = earlier
   return {
     header,
     tally,

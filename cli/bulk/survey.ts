@@ -1,9 +1,9 @@
 /**
- * The input rows' identities (what each sends: InputRow.written), and the survey before a run: the
- * row count and the check that RESULTS.csv belongs to this input and these fill flags.
+ * The input rows' identities (their values as written: InputRow.written), and the survey before a
+ * run: the row count and the check that RESULTS.csv belongs to this input.
  */
 import { UsageError } from '../usage.ts'
-import { dataRecords, type Fill, filledColumns, flagOf, inputRow } from './input-file.ts'
+import { dataRecords, type Fill, inputRow } from './input-file.ts'
 import { type RowBook, rowKey } from './row-book.ts'
 
 /** Each input row's identity, in input order (InputRow.written). */
@@ -13,8 +13,7 @@ export async function* inputKeys(input: string, header: string[], fill: Fill): A
 
 /**
  * Counts the rows (for the ETA) and checks the whole file parses before anything is sent. With
- * earlier results, also checks that each of them belongs to a row of this input, as filled by
- * these flags.
+ * earlier results, also checks that each of them belongs to a row of this input.
  */
 export async function survey(
   files: { input: string; output: string },
@@ -32,11 +31,8 @@ export async function survey(
   const strangers = [...book.unmarked()].filter(([outcome]) => outcome !== 'invalid')
   if (strangers.length > 0) {
     const count = strangers.reduce((sum, [, n]) => sum + n, 0)
-    const flags = filledColumns(fill).map(flagOf).join(', ')
-    const other = flags ? `, or with another value of a fill flag (${flags})` : ''
-    const next = flags ? 'Run with the same flags, or use another --output' : 'Use another --output'
     throw new UsageError(
-      `${output} has results for ${count} rows that are not in ${input}: was it written for another input${other}? ${next}`,
+      `${output} has results for ${count} rows that are not in ${input}: was it written for another input? Use another --output`,
     )
   }
   return rows

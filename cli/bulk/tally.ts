@@ -3,7 +3,10 @@ import { ROW_OUTCOMES, type RowOutcome } from './row-book.ts'
 
 /** Only these end a row; the others are tried again by the next run (unless rejected or invalid). */
 export const DONE: ReadonlySet<RowOutcome> = new Set(['terminated', 'already_terminated'])
-/** An earlier run's row with one of these outcomes is skipped; retryable and failed rows are tried again. */
+/**
+ * An earlier run's row with one of these outcomes is skipped (an `invalid` one while the row is still
+ * invalid); retryable and failed rows are tried again.
+ */
 export const SETTLED: ReadonlySet<RowOutcome> = new Set([
   'terminated',
   'already_terminated',
@@ -14,6 +17,8 @@ export const SETTLED: ReadonlySet<RowOutcome> = new Set([
 export interface Tally {
   record(outcome: RowOutcome, called: boolean): void
   skip(outcome: RowOutcome): void
+  /** A row identical to one this run met already: not sent again, skipped. */
+  duplicate(): void
   /** Rows written or skipped. */
   handled(): number
   skipped(): number
@@ -34,20 +39,24 @@ export function createTally(): Tally {
   const written = new Map<RowOutcome, number>()
   const skipped = new Map<RowOutcome, number>()
   let calls = 0
+  let duplicates = 0
   const tally: Tally = {
     record(outcome, called) {
       add(written, outcome)
       if (called) calls += 1
     },
     skip: (outcome) => add(skipped, outcome),
-    handled: () => sum(written) + sum(skipped),
-    skipped: () => sum(skipped),
+    duplicate: () => {
+      duplicates += 1
+    },
+    handled: () => sum(written) + tally.skipped(),
+    skipped: () => sum(skipped) + duplicates,
     calls: () => calls,
     describe() {
       const parts = ROW_OUTCOMES.filter((outcome) => written.has(outcome)).map(
         (outcome) => `${outcome} ${written.get(outcome)}`,
       )
-      if (skipped.size > 0) parts.push(`skipped ${sum(skipped)}`)
+      if (tally.skipped() > 0) parts.push(`skipped ${tally.skipped()}`)
       return parts.join(', ') || 'nothing yet'
     },
     table(total) {
@@ -56,10 +65,14 @@ export function createTally(): Tally {
       const earlier = ROW_OUTCOMES.filter((outcome) => skipped.has(outcome))
         .map((outcome) => `${outcome} ${skipped.get(outcome)}`)
         .join(', ')
+      const notes = [
+        earlier && `(earlier runs: ${earlier})`,
+        duplicates > 0 ? `(duplicates ${duplicates})` : '',
+      ]
       return [
         `${'outcome'.padEnd(20)}${'rows'.padStart(9)}`,
         ...ROW_OUTCOMES.map((outcome) => row(outcome, written.get(outcome) ?? 0)),
-        row('skipped', sum(skipped), earlier && `(earlier runs: ${earlier})`),
+        row('skipped', tally.skipped(), notes.filter(Boolean).join(' ')),
         row('not reached', total - tally.handled()),
         row('total', total),
         '',

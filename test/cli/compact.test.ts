@@ -15,9 +15,7 @@ import { type RowOutcome, rowKey } from '../../cli/bulk/row-book.ts'
 const dir = mkdtempSync(join(tmpdir(), 'cli-compact-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-const header = ['authorization_code', 'user_ref']
-const filled = ['reason']
-const columns = { header, filled }
+const header = ['authorization_code', 'user_ref', 'reason']
 const result = (outcome: RowOutcome, attempts: string): RowResult => ({
   ...(Object.fromEntries(RESULT_COLUMNS.map((column) => [column, ''])) as RowResult),
   outcome,
@@ -40,7 +38,7 @@ const lines = (path: string) =>
 
 function appended(name: string, rows: Array<[string[], RowOutcome, string]>) {
   const path = join(dir, name)
-  const writer = openResults(path, [...header, ...filled], 0)
+  const writer = openResults(path, header, 0)
   for (const [written, outcome, attempts] of rows) writer.append(written, result(outcome, attempts))
   writer.close()
   return path
@@ -57,13 +55,23 @@ describe('compacting RESULTS.csv', () => {
       [c, 'failed', '1'],
       [c, 'terminated', '2'],
     ])
-    assert.deepEqual(await compactResults(path, columns, keys([a, b, c, a])), { compacted: true })
-    assert.equal(
-      readFileSync(path, 'utf8').split('\n')[0],
-      [...header, ...filled, ...RESULT_COLUMNS].join(','),
-    )
+    assert.deepEqual(await compactResults(path, header, keys([a, b, c, a])), { compacted: true })
+    assert.equal(readFileSync(path, 'utf8').split('\n')[0], [...header, ...RESULT_COLUMNS].join(','))
     assert.deepEqual(lines(path), ['a terminated 1', 'c terminated 2', 'a terminated 1'])
     assert.equal(existsSync(`${path}.compacting`), false)
+  })
+
+  it('an invalid result never replaces the result of a call for the same values', async () => {
+    const path = appended('invalid-after.csv', [
+      [c, 'terminated', '1'],
+      [a, 'retryable', '3'],
+      [c, 'invalid', '0'],
+      [a, 'invalid', '0'],
+      [b, 'invalid', '0'],
+      [b, 'invalid', '0'],
+    ])
+    assert.deepEqual(await compactResults(path, header, keys([c, a, b])), { compacted: true })
+    assert.deepEqual(lines(path), ['c terminated 1', 'a retryable 3', 'b invalid 0'])
   })
 
   it('copies lines of any length: one longer than its 1 MiB buffer, between short ones', async () => {
@@ -74,7 +82,7 @@ describe('compacting RESULTS.csv', () => {
       [b, 'terminated', '1'],
     ])
     const before = readFileSync(path, 'utf8').split('\n')
-    assert.deepEqual(await compactResults(path, columns, keys([b, long, a])), { compacted: true })
+    assert.deepEqual(await compactResults(path, header, keys([b, long, a])), { compacted: true })
     assert.deepEqual(readFileSync(path, 'utf8').split('\n'), [before[0], before[3], before[2], before[1], ''])
   })
 
@@ -83,7 +91,7 @@ describe('compacting RESULTS.csv', () => {
       [['bad/code', 'u_x', 'r'], 'invalid', '0'],
       [a, 'terminated', '1'],
     ])
-    assert.deepEqual(await compactResults(path, columns, keys([a])), { compacted: true })
+    assert.deepEqual(await compactResults(path, header, keys([a])), { compacted: true })
     assert.deepEqual(lines(path), ['a terminated 1'])
   })
 
@@ -93,7 +101,7 @@ describe('compacting RESULTS.csv', () => {
       [a, 'rejected', '1'],
     ])
     writeFileSync(`${path}.compacting`, 'authorization_code,user_ref,reason,outc')
-    assert.deepEqual(await compactResults(path, columns, keys([a, b])), { compacted: true })
+    assert.deepEqual(await compactResults(path, header, keys([a, b])), { compacted: true })
     assert.deepEqual(lines(path), ['a rejected 1', 'b terminated 1'])
     assert.equal(existsSync(`${path}.compacting`), false)
   })
@@ -102,7 +110,7 @@ describe('compacting RESULTS.csv', () => {
     const edited = appended('edited.csv', [[a, 'terminated', '1']])
     appendFileSync(edited, 'd,u_d,r,TERMINATED by hand\n')
     const before = readFileSync(edited, 'utf8')
-    assert.deepEqual(await compactResults(edited, columns, keys([a, d])), {
+    assert.deepEqual(await compactResults(edited, header, keys([a, d])), {
       compacted: false,
       why: 'it has 1 rows of another shape',
     })
@@ -113,7 +121,7 @@ describe('compacting RESULTS.csv', () => {
       [a, 'terminated', '1'],
     ])
     const kept = readFileSync(changed, 'utf8')
-    assert.deepEqual(await compactResults(changed, columns, keys([a])), {
+    assert.deepEqual(await compactResults(changed, header, keys([a])), {
       compacted: false,
       why: '1 results belong to no row of the input (was it changed during the run?)',
     })

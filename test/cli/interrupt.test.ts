@@ -1,21 +1,22 @@
 /**
  * Interrupting bulk-terminate, through real processes: Ctrl-C as a terminal sends it (SIGINT to the
  * whole foreground process group: npm, its shell and the CLI alike) under each way of running the
- * CLI, and a crash (SIGKILL) that leaves RESULTS.csv as appended, which the next run compacts.
+ * CLI, and a crash (SIGKILL) that leaves RESULTS.csv as appended, which the next run compacts, and
+ * its lock, which the next run takes over; two runs on one RESULTS.csv at once (the second refused).
  * The Invoke API is a local one that answers after a delay (fake-lambda.ts): what is tested here is
  * the CLI's own handling, whatever the answers.
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { type FakeLambda, startFakeLambda } from './fake-lambda.ts'
-import { BIN, readResults, runCli } from './helpers.ts'
+import { BIN, finished, readResults, runCli, spawnCli } from './helpers.ts'
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'cli-interrupt-'))
@@ -102,11 +103,12 @@ async function interrupt(command: string[], output: string, signal: NodeJS.Signa
   return { code, signal: ended, stdout }
 }
 
-/** The rows are the first ones of the input, one each, in input order; none of them twice. */
+/** The rows are the first ones of the input, one each, in input order; none of them twice; unlocked. */
 function assertCompacted(output: string) {
   const rows = readResults(output).map((row) => row.authorization_code)
   assert.ok(rows.length >= 2 && rows.length < codes.length, `${rows.length} rows`)
   assert.deepEqual(rows, codes.slice(0, rows.length))
+  assert.equal(existsSync(`${output}.lock`), false, 'the lock is gone')
 }
 
 describe('Ctrl-C in a terminal: the exit status of each way of running the CLI', () => {
@@ -145,6 +147,7 @@ describe('a crash', () => {
       6,
     )
     assert.equal(crash.signal, 'SIGKILL')
+    assert.equal(existsSync(`${file.output}.lock`), true, 'a killed run leaves its lock')
     const left = readResults(file.output)
     assert.ok(left.length >= 6, `${left.length} rows left`)
     assert.notDeepEqual(
@@ -167,5 +170,42 @@ describe('a crash', () => {
       readResults(file.output).map((row) => row.authorization_code),
       codes,
     )
+    assert.equal(existsSync(`${file.output}.lock`), false, "the dead run's lock was taken over, then removed")
+  })
+})
+
+describe('two runs on one RESULTS.csv', () => {
+  it('the second is refused while the first writes (exit 2, nothing sent); the first writes every row', async () => {
+    const file = csv()
+    const before = lambda.invocations()
+    const first = spawnCli(args(file, ...SLOW), { AWS_ENDPOINT_URL_LAMBDA: lambda.url })
+    const done = finished(first)
+    try {
+      for (let waited = 0; dataLines(file.output) < 2; waited += 25) {
+        assert.ok(waited < 30_000 && first.exitCode === null, 'the first run writes rows and keeps going')
+        await sleep(25)
+      }
+      const second = await runCli(args(file, '--rate', '1000'), { AWS_ENDPOINT_URL_LAMBDA: lambda.url })
+      assert.equal(second.code, 2, second.stdout + second.stderr)
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `another bulk-terminate \\(pid ${first.pid}\\) is writing .*; if none is, remove .*\\.lock`,
+        ),
+      )
+      assert.equal(first.exitCode, null, 'the first run was still writing')
+    } catch (error) {
+      first.kill('SIGKILL')
+      await done
+      throw error
+    }
+    const run = await done
+    assert.equal(run.code, 0, run.stdout + run.stderr)
+    assert.equal(lambda.invocations() - before, codes.length, 'only the first run called, once per row')
+    assert.deepEqual(
+      readResults(file.output).map((row) => row.authorization_code),
+      codes,
+    )
+    assert.equal(existsSync(`${file.output}.lock`), false)
   })
 })

@@ -42,4 +42,26 @@ describe('the row book (earlier results by input row)', () => {
       ]),
     )
   })
+  it('an invalid record never replaces the result of a call; a row this run met has no result until one is set', () => {
+    const book = createRowBook()
+    book.set(rowKey(['a']), 'retryable')
+    book.set(rowKey(['a']), 'invalid')
+    book.set(rowKey(['b']), 'invalid')
+    book.set(rowKey(['b']), 'terminated')
+    assert.deepEqual([book.get(rowKey(['a'])), book.get(rowKey(['b']))], ['retryable', 'terminated'])
+    book.meet(rowKey(['c']), 'invalid')
+    book.meet(rowKey(['a']), 'sent')
+    assert.deepEqual(
+      [book.size, book.get(rowKey(['c'])), book.met(rowKey(['c'])), book.met(rowKey(['a']))],
+      [2, undefined, 'invalid', 'sent'],
+    )
+    assert.equal(book.met(rowKey(['b'])), undefined)
+    assert.deepEqual(
+      book.unmarked(),
+      new Map([
+        ['retryable', 1],
+        ['terminated', 1],
+      ]),
+    )
+  })
 })
