@@ -27,7 +27,7 @@ export async function survey(
     rows += 1
     if (book.size > 0) book.mark(key)
   }
-  // Rows that were invalid may have been corrected since (in the input, or a flag); any other must be there.
+  // Rows that were invalid may have been corrected in the input since; any other must be there.
   const strangers = [...book.unmarked()].filter(([outcome]) => outcome !== 'invalid')
   if (strangers.length > 0) {
     const count = strangers.reduce((sum, [, n]) => sum + n, 0)
