@@ -21,9 +21,14 @@ export interface FakeLambda {
 
 const INVOKE = /^\/2015-03-31\/functions\/[^/]+\/invocations$/
 
-/** `delayMs`: how long each answer takes (0: at once), or a function of the event that says. */
+/**
+ * `delayMs`: how long each answer takes (0: at once), or a function of the event that says.
+ * `refuses`: events the function throws InvalidRequestError for, as a deployed function whose input
+ * rules differ from the CLI's would (another version).
+ */
 export async function startFakeLambda(
   delayMs: number | ((event: Record<string, string>) => number) = 0,
+  refuses: (event: Record<string, string>) => boolean = () => false,
 ): Promise<FakeLambda> {
   let invocations = 0
   let inProgress = 0
@@ -44,6 +49,15 @@ export async function startFakeLambda(
     const delay = typeof delayMs === 'number' ? delayMs : delayMs(event)
     if (delay > 0) await sleep(delay)
     inProgress -= 1
+    if (refuses(event)) {
+      const error = {
+        errorType: 'InvalidRequestError',
+        errorMessage: 'invalid request: reason: not allowed here',
+      }
+      response.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' })
+      response.end(JSON.stringify(error))
+      return
+    }
     const outcome = {
       outcome: 'terminated',
       authorization_code: event.authorization_code,
