@@ -4,6 +4,7 @@
  * A row's `invalid` result never replaces the result of a call for it (RowBook.set).
  */
 import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs'
+import { pipeline } from 'node:stream'
 import { parse } from 'csv-parse'
 import { UsageError } from '../usage.ts'
 import { notValidCsv } from './input-file.ts'
@@ -41,8 +42,11 @@ export async function readEarlierRows(path: string, header: readonly string[]): 
   if (size === 0) return found
   const expected = [...header, ...RESULT_COLUMNS]
   const columns = header.length
-  const records = createReadStream(path).pipe(
+  // pipeline, not pipe: a read error (EACCES, say) rejects the loop instead of crashing the process.
+  const records = pipeline(
+    createReadStream(path),
     parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }),
+    () => {},
   )
   try {
     for await (const { record, info } of records as AsyncIterable<Parsed>) {

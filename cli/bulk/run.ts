@@ -5,7 +5,7 @@
  * times (header, survey, run, compaction), never held in memory. RESULTS.csv is locked for the run
  * (output-lock.ts) and its results belong to the run record beside it (run-record.ts).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
 import { inputIssues, invokeEvent, type Mode } from '../input.ts'
@@ -63,6 +63,8 @@ export async function runBulk(options: BulkOptions): Promise<BulkReport> {
   if (!existsSync(dirname(resolve(output))))
     throw new UsageError(`--output: the folder of ${output} does not exist`)
   if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file')
+  if (existsSync(output) && !statSync(output).isFile())
+    throw new UsageError(`--output: ${output} is not a file`)
   const unlock = lockOutput(output)
   try {
     const { header, ...report } = await runRows(options)

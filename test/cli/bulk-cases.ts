@@ -3,7 +3,7 @@
  * invalid rows, the results file, resume, Ctrl-C, the non-terminal progress line, refusals.
  */
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -331,10 +331,17 @@ export function bulkTests(context: CliSandbox) {
       writeFileSync(results.output, [head, `${code}"x,r`, ...rest].join('\n'))
       await refused(results, /results-\d+\.csv is not valid CSV at line 2: a quote inside an unquoted field/)
       assert.doesNotMatch((await bulk(results)).stderr, new RegExp(code))
+    })
+
+    it('an --input that does not exist, an --output that is a folder (no lock left behind)', async () => {
       await refused(
         { input: join(context.dir, 'missing.csv'), output: join(context.dir, 'out.csv') },
         /does not exist/,
       )
+      const folder = csv(['authorization_code,reason', 'c1,r'])
+      mkdirSync(folder.output)
+      await refused(folder, /--output: .*results-\d+\.csv is not a file/)
+      assert.equal(existsSync(`${folder.output}.lock`), false, 'no lock left behind')
     })
   })
 
