@@ -5,6 +5,7 @@
  */
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SQSClient } from '@aws-sdk/client-sqs'
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { sandboxPorts } from '../infra/local/ports.ts'
 import { UsageError } from './usage.ts'
 
@@ -24,6 +25,8 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
 const NAME = /^[A-Za-z0-9_-]{1,64}$/
 /** A Lambda invocation of the invoke function lasts 30 s at most; this leaves room for the network. */
 const REQUEST_TIMEOUT_MS = 60_000
+/** GetCallerIdentity answers at once; a few retries of a silent endpoint stay under a minute. */
+const STS_TIMEOUT_MS = 15_000
 
 const isLocal = (options: TargetOptions) => options.stage === 'local'
 
@@ -76,6 +79,31 @@ export function lambdaClient(options: TargetOptions, sockets = 50): LambdaClient
     endpoint: localEndpoint('AWS_ENDPOINT_URL_LAMBDA', localLambdaEndpoint()),
     requestHandler,
   })
+}
+
+/**
+ * The AWS account the Lambda client's credentials belong to, from STS GetCallerIdentity (which needs
+ * no IAM permission), in the client's region with its credentials; the endpoint is the SDK's for
+ * that region, or AWS_ENDPOINT_URL_STS. Without an answer (expired credentials, no network) the
+ * account is unknown: an error naming STS and why.
+ */
+export async function callerAccount(client: LambdaClient): Promise<string> {
+  const sts = new STSClient({
+    region: client.config.region,
+    credentials: client.config.credentials,
+    requestHandler: { requestTimeout: STS_TIMEOUT_MS },
+  })
+  try {
+    const { Account } = await sts.send(new GetCallerIdentityCommand({}))
+    if (!Account) throw new Error('the answer names no account')
+    return Account
+  } catch (error) {
+    throw new Error(
+      `cannot tell the AWS account of these credentials (STS GetCallerIdentity): ${error instanceof Error ? error.message : String(error)}`,
+    )
+  } finally {
+    sts.destroy()
+  }
 }
 
 /** What to add to "cannot reach the Lambda endpoint" for this target. */

@@ -1,13 +1,15 @@
 /**
  * The run record, `RESULTS.csv.run`: what RESULTS.csv's results were written against (the function,
- * region and endpoint) and with (the mode, the values the fill flags gave). A row is known by its
- * values in the input alone, so a result only counts for a run with the same record: `terminated`
- * for the staging function is not done for prod, nor under another --sub-mchid.
+ * region, AWS account and endpoint) and with (the mode, the values the fill flags gave). A row is
+ * known by its values in the input alone, so a result only counts for a run with the same record:
+ * `terminated` for the staging function is not done for prod, nor for prod of another account (one
+ * stage name is deployed in several), nor under another --sub-mchid.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
 import { INPUT_FIELDS, type Mode } from '../input.ts'
+import { callerAccount } from '../target.ts'
 import { UsageError } from '../usage.ts'
 import type { Fill } from './input-file.ts'
 import { flagOf } from './input-file.ts'
@@ -15,6 +17,11 @@ import { flagOf } from './input-file.ts'
 export interface RunRecord {
   function: string
   region: string
+  /**
+   * The AWS account of the operator's credentials; none when the endpoint is set (it names the
+   * target), unless AWS_ENDPOINT_URL_STS names an STS to ask.
+   */
+  account?: string
   /** The Lambda endpoint, when one was set instead of AWS's for the region (the sandbox, a stand-in). */
   endpoint?: string
   mode: Mode
@@ -25,7 +32,9 @@ export const recordPath = (output: string) => `${output}.run`
 
 /**
  * This run's record. The endpoint is the client's when the CLI set one (--stage local), else the
- * one the SDK takes from the environment (AWS_ENDPOINT_URL_LAMBDA, else AWS_ENDPOINT_URL).
+ * one the SDK takes from the environment (AWS_ENDPOINT_URL_LAMBDA, else AWS_ENDPOINT_URL). The
+ * account is asked of STS (callerAccount: an error when it does not answer, before anything is sent)
+ * when the endpoint is AWS's, or when AWS_ENDPOINT_URL_STS names an STS (a stand-in's tests).
  */
 export async function runRecordOf(
   client: LambdaClient,
@@ -38,12 +47,14 @@ export async function runRecordOf(
     ? `${configured.protocol}//${configured.hostname}${configured.port ? `:${configured.port}` : ''}${configured.path}`
     : process.env.AWS_ENDPOINT_URL_LAMBDA || process.env.AWS_ENDPOINT_URL
   const endpoint = set ? new URL(set).href : undefined
+  const account = !endpoint || process.env.AWS_ENDPOINT_URL_STS ? await callerAccount(client) : undefined
   const filled = Object.fromEntries(
     INPUT_FIELDS.filter((field) => fill[field] !== undefined).map((field) => [field, fill[field]]),
   )
   return {
     function: functionName,
     region: await client.config.region(),
+    ...(account ? { account } : {}),
     ...(endpoint ? { endpoint } : {}),
     mode,
     fill: filled,
@@ -55,6 +66,9 @@ function entries(record: RunRecord): Array<[string, string]> {
   return [
     ['function', record.function],
     ['region', record.region],
+    // A record without one (against an endpoint, or from before accounts were recorded) differs
+    // from one with: results of an unknown account are not done for a known one.
+    ['account', record.account ?? '(none)'],
     ['endpoint', record.endpoint ?? '(AWS)'],
     ['--mode', record.mode],
     ...INPUT_FIELDS.map((field): [string, string] => [flagOf(field), record.fill[field] ?? '(none)']),
@@ -110,7 +124,7 @@ export function checkRunRecord(
   }
   if (earlier.called + earlier.unreadable === 0) return true
   throw new UsageError(
-    `--output ${output} holds results but its run record ${basename(recordPath(output))} is ${record}: which function, region, mode and fill flags they were written with is unknown. Use another --output`,
+    `--output ${output} holds results but its run record ${basename(recordPath(output))} is ${record}: which function, region, account, mode and fill flags they were written with is unknown. Use another --output`,
   )
 }
 
