@@ -150,14 +150,26 @@ export function bindingProblem(
   }
   // A query by openid names the user only by what it asked: an answer must name the user or the app
   // asked (WeChat documents appid as in every answer), or it could be about anyone of the service.
+  // WeChat may leave the user out; an answer that names the authorization by something else instead
+  // (the other kind of openid, a code) cannot be checked and may be about any user of the app.
   if (ref.authorization_code === null) {
+    const user = ref.openid !== null ? 'openid' : 'sub_openid'
+    if (!present(answer[user])) {
+      const instead = USER_NAMES.find((field) => field !== user && present(answer[field]))
+      if (instead) return `names an ${instead} but not the ${user} asked`
+    }
     const named = [...asked].filter((field) => field !== 'service_id' && field !== 'sub_mchid')
-    if (!named.some((field) => answer[field] !== undefined && answer[field] !== null)) {
+    if (!named.some((field) => present(answer[field]))) {
       return `names none of ${named.join(', ')}`
     }
   }
   return undefined
 }
+
+/** What names a user or an authorization in a query answer. */
+const USER_NAMES = ['openid', 'sub_openid', 'authorization_code'] as const
+
+const present = (value: unknown) => value !== undefined && value !== null
 
 /**
  * The identifying fields a query request carries, in its path or its query string: what was asked.

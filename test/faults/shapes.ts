@@ -157,6 +157,28 @@ export const SHAPE_ROWS: readonly FaultRow[] = [
     expect: ['failed', 502, [1, 1]],
     notes: 'never terminated from an answer about someone else',
   }),
+  shaped(
+    'openid-unbound-query-sub-openid-only',
+    OPENID,
+    [badSignature, answerSays({ openid: undefined, sub_openid: OTHER.user, sub_appid: OTHER.appid })],
+    {
+      fault: unboundAfter204('a sub_openid, without the openid asked'),
+      expect: ['failed', 502, [1, 1]],
+      notes: 'an answer that names a user must name the one asked: it may be about anyone of the app',
+    },
+  ),
+  shaped(
+    'openid-unbound-query-code-only-after-refusal',
+    OPENID,
+    [refusal, answerSays({ openid: undefined, authorization_code: 'SomebodyElsesCode01' })],
+    {
+      fault:
+        'business refusal, then a verified query answer naming an authorization_code, not the openid asked',
+      expect: ['retryable', 503, [1, 1]],
+      notes: 'never already_terminated from an answer that may be about another authorization',
+    },
+    state('UNAVAILABLE'),
+  ),
   shaped('openid-unbound-query-appid', OPENID, [refusal, answerSays({ appid: OTHER.appid })], {
     fault: 'business refusal, then a verified query answer about another appid',
     expect: ['retryable', 503, [1, 1]],
@@ -204,6 +226,15 @@ export const SHAPE_ROWS: readonly FaultRow[] = [
     },
   ),
   shaped(
+    'sub-openid-unbound-query-openid-only',
+    SUB_OPENID,
+    [badSignature, answerSays({ sub_openid: undefined, openid: OTHER.user })],
+    {
+      fault: unboundAfter204('an openid, without the sub_openid asked'),
+      expect: ['failed', 502, [1, 1]],
+    },
+  ),
+  shaped(
     'sub-openid-unbound-query-sub-appid',
     SUB_OPENID,
     [badSignature, answerSays({ sub_appid: OTHER.appid })],
@@ -241,6 +272,15 @@ export const SHAPE_ROWS: readonly FaultRow[] = [
     [badSignature, answerSays({ appid: OTHER.appid })],
     {
       fault: unboundAfter204('another appid'),
+      expect: ['failed', 502, [1, 1]],
+    },
+  ),
+  shaped(
+    'direct-openid-unbound-query-code-only',
+    DIRECT_OPENID,
+    [badSignature, answerSays({ openid: undefined, authorization_code: 'SomebodyElsesCode01' })],
+    {
+      fault: unboundAfter204('an authorization_code, without the openid asked'),
       expect: ['failed', 502, [1, 1]],
     },
   ),
