@@ -53,10 +53,14 @@ export function createNotifyHandler({
         try {
           body = readRawBody(event, MAX_NOTIFICATION_BYTES)
         } catch (error) {
-          report(error instanceof PayloadTooLargeError ? 'too_large' : 'malformed')
-          return error instanceof PayloadTooLargeError
-            ? NOTIFICATION_ANSWERS.tooLarge
-            : NOTIFICATION_ANSWERS.malformed
+          if (error instanceof PayloadTooLargeError) {
+            report('too_large')
+            return NOTIFICATION_ANSWERS.tooLarge
+          }
+          // Not UTF-8: WeChat never sent it, and it was not verified. A 400 here would be one anyone
+          // could cause without feeding the verification-failure alarm.
+          report('unauthenticated', { reason: 'the body is not UTF-8' })
+          return NOTIFICATION_ANSWERS.unauthenticated
         }
         const service = notifications()
         try {

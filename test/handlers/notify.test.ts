@@ -190,6 +190,18 @@ describe('notifications in: anything tampered becomes none', () => {
     assert.equal(stack.eventBridge.events.length, 1)
   })
 
+  it('a base64 body that is not UTF-8, unsigned: 401, counted for the alarm (never a 400 anyone can cause)', async () => {
+    const sent = notification('close', { fault: 'unsigned' })
+    const event = apiGatewayEvent(sent)
+    event.body = Buffer.from([0xff, 0xfe, 0x7b]).toString('base64')
+    event.isBase64Encoded = true
+    const { result: answer, lines } = await container.logs.during(() => deliver(container, event))
+    assert.equal(answer.statusCode, 401)
+    assert.equal(answer.json.code, 'FAIL')
+    assert.equal(stack.eventBridge.calls.length, 0)
+    assert.ok(lines.some((line) => line.NotificationVerificationFailures === 1))
+  })
+
   it('a header given twice (API Gateway joins them with a comma): 401', async () => {
     const event = apiGatewayEvent(notification('close'))
     event.headers['wechatpay-nonce'] =
