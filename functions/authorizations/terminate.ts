@@ -47,7 +47,9 @@ export async function terminateAuthorization(
     switch (errorClass(error.code)) {
       case 'refused': {
         const disposition = dispositionOf(error.status ?? 0, error.wechatCode)
-        if (disposition === 'settle') return settle(facts, attempts, AFTER_REFUSAL)
+        // A refusal of a resent request may be WeChat refusing what our own earlier one did.
+        if (disposition === 'settle')
+          return settle(facts, attempts, error.mayHaveActed ? AFTER_REFUSED_RESEND : AFTER_REFUSAL)
         // The last answer may pass later, but an earlier request of the call may have been acted on.
         if (disposition === 'retryable' && error.mayHaveActed) return settle(facts, attempts, AFTER_NO_ANSWER)
         return { outcome: outcome(disposition, ref, facts, attempts) }
@@ -81,6 +83,11 @@ interface Judgement {
 
 /** A business refusal: already ended, or refused for a reason retrying now will not fix. */
 const AFTER_REFUSAL: Judgement = { gone: 'already_terminated', available: 'rejected', afterUnverified: false }
+/**
+ * A business refusal of a resent request, after an earlier one got no answer (a reset connection):
+ * "already terminated" is then likely our own earlier request's doing.
+ */
+const AFTER_REFUSED_RESEND: Judgement = { gone: 'terminated', available: 'rejected', afterUnverified: false }
 /** A 2xx that could not be trusted: WeChat may have acted. */
 const AFTER_UNVERIFIED: Judgement = { gone: 'terminated', available: 'retryable', afterUnverified: true }
 /** Sent, and no answer we could read. */

@@ -80,6 +80,7 @@ describe('fault matrix: coverage', () => {
       unavailable: true,
       slow: true,
       reset: true,
+      reset_after_processing: true,
       unsigned: true,
       bad_signature: true,
       signtest: true,

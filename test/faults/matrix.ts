@@ -256,6 +256,18 @@ export const FAULT_MATRIX: readonly FaultRow[] = [
     'reset',
     { times: 1 },
   ),
+  wechat(
+    {
+      fault: 'connection reset once, after WeChat terminated',
+      outcome: 'terminated',
+      status: 200,
+      sent: { terminate: 2, query: 1 },
+      notes:
+        'the resent POST is refused as already terminated; our own first request did it: the query (UNAVAILABLE) settles terminated, not already_terminated',
+    },
+    'reset_after_processing',
+    { times: 1 },
+  ),
   {
     ...wechat(
       {

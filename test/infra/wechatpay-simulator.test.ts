@@ -303,7 +303,7 @@ describe('parameter checks', () => {
 /** What each fault does to a terminate of a fresh code, as seen by a client. */
 type Expectation = { status: number; code?: string; processed: boolean; check?: (answer: Answer) => void }
 
-const EXPECTATIONS: Record<Exclude<Fault, 'slow' | 'reset'>, Expectation> = {
+const EXPECTATIONS: Record<Exclude<Fault, 'slow' | 'reset' | 'reset_after_processing'>, Expectation> = {
   // A 204 has no JSON to alter: the terminate is processed and answered as usual.
   altered_answer: { status: 204, processed: true },
   rate_limited: { status: 429, code: 'FREQUENCY_LIMITED', processed: false },
@@ -425,6 +425,13 @@ describe('faults', () => {
     assert.equal(sim.requests.length, 1, 'received and recorded')
     assert.equal(sim.state('AUTH_036'), undefined)
     assert.equal((await terminate(sim, 'AUTH_036')).status, 204, 'the server still serves')
+  })
+
+  it('reset_after_processing terminates, then drops the connection without answering', async (t) => {
+    const sim = await setUp(t)
+    sim.inject({ fault: 'reset_after_processing', times: 1 })
+    await assert.rejects(terminate(sim, 'AUTH_RESET_ACTED'), TypeError)
+    assert.equal(sim.state('AUTH_RESET_ACTED'), 'UNAVAILABLE', 'acted on')
   })
 
   it('slow answers after slowDelayMs, then terminates', async (t) => {

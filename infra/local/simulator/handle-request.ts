@@ -48,6 +48,10 @@ export function handleRequest(request: IncomingRequest, context: RequestContext)
   const taken = context.faults.take(route.endpoint, nameOf(params.reference))
   const fault = taken?.fault
   if (fault === 'reset') return { kind: 'reset' }
+  if (fault === 'reset_after_processing') {
+    operation()
+    return { kind: 'reset' }
+  }
   if (fault === 'slow') return { kind: 'slow', operation }
   const failure = fault && faultReply(fault)
   if (failure) return { kind: 'answer', reply: failure }

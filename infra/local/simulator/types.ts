@@ -55,6 +55,8 @@ export type Fault =
   | 'unavailable'
   | 'slow'
   | 'reset'
+  /** processes the request, then drops the connection without an answer (acted on, never told) */
+  | 'reset_after_processing'
   | 'unsigned'
   | 'bad_signature'
   | 'signtest'
