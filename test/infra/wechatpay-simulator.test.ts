@@ -176,6 +176,20 @@ describe('request checks, in WeChat order', () => {
     })
   }
 
+  for (const type of [undefined, 'text/plain']) {
+    it(`answers 400 INVALID_REQUEST to a body sent ${type ? `as ${type}` : 'without a Content-Type'}, processing nothing`, async (t) => {
+      const sim = await setUp(t)
+      const body = JSON.stringify(TERMINATE_BODY)
+      const headers = signedHeaders(terminatePath('AUTH_CT'), { body })
+      delete headers['Content-Type']
+      if (type) headers['Content-Type'] = type
+      const answer = await rawPost(sim, terminatePath('AUTH_CT'), headers, body)
+      assert.equal(answer.status, 400)
+      assert.equal(JSON.parse(answer.body).detail.field, 'Content-Type')
+      assert.equal(sim.state('AUTH_CT'), undefined)
+    })
+  }
+
   const rejected: [string, CallOptions][] = [
     ['a tampered body', { tamper: (m) => m.replace('500001', '500002') }],
     ['a signature by another key', { key: wechatpay.privateKey }],
@@ -565,7 +579,7 @@ describe('lifecycle', () => {
       const ts = String(Math.floor(Date.now() / 1000))
       const signature = sign('sha256', Buffer.from('POST\\n' + path + '\\n' + ts + '\\nn\\n' + body + '\\n'), privateKey).toString('base64')
       const authorization = 'WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="' + signature + '",timestamp="' + ts + '",serial_no="AB"'
-      const pending = fetch(sim.url + path, { method: 'POST', body, headers: { Accept: '*/*', 'User-Agent': 't', Authorization: authorization } })
+      const pending = fetch(sim.url + path, { method: 'POST', body, headers: { Accept: '*/*', 'Content-Type': 'application/json', 'User-Agent': 't', Authorization: authorization } })
         .then((r) => 'answered ' + r.status, () => 'dropped')
       while (sim.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
       await sim.close()

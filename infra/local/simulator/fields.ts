@@ -15,7 +15,7 @@ function pattern(regex: RegExp, description: string): Rule {
 /** service_id, sub_mchid */
 export const digits = pattern(/^[0-9]{1,32}$/, '1..32 digits')
 
-/** `*` is allowed: WeChat's codes may contain it (percent-encoded in a path as %2A). */
+/** `*` is allowed: WeChat's codes may contain it (in a path raw or as %2A: the same code either way). */
 export const authorizationCode = pattern(/^[0-9A-Za-z_*-]{1,32}$/, '1..32 characters of [0-9A-Za-z_*-]')
 
 /** openid, sub_openid: WeChat's are 28 base64url-like characters; the documented bound is 128. */

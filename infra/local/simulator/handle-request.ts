@@ -28,7 +28,7 @@ export interface RequestContext {
 }
 
 export function handleRequest(request: IncomingRequest, context: RequestContext): Decision {
-  const rejection = checkRequiredHeaders(request.headers)
+  const rejection = checkRequiredHeaders(request.headers, request.body)
   if (rejection) return { kind: 'answer', reply: rejection }
   const merchant = authenticate(request, context.merchants, context.nowMs)
   if (isReply(merchant)) return { kind: 'answer', reply: merchant }

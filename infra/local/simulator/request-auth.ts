@@ -26,8 +26,11 @@ export interface IncomingRequest {
   body: Buffer
 }
 
-/** WeChat answers INVALID_REQUEST when either header is absent, before looking at the signature. */
-export function checkRequiredHeaders(headers: IncomingHttpHeaders): Reply | undefined {
+/**
+ * WeChat answers INVALID_REQUEST when either header is absent, before looking at the signature, and
+ * takes a body only as `Content-Type: application/json` (wechatpay-apiv3.md, "Other request headers").
+ */
+export function checkRequiredHeaders(headers: IncomingHttpHeaders, body: Buffer): Reply | undefined {
   for (const name of ['Accept', 'User-Agent']) {
     if (!headers[name.toLowerCase()]) {
       return errorReply(400, 'INVALID_REQUEST', `HTTP header缺少${name}`, {
@@ -36,6 +39,14 @@ export function checkRequiredHeaders(headers: IncomingHttpHeaders): Reply | unde
         location: 'header',
       })
     }
+  }
+  const type = headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+  if (body.length > 0 && type !== 'application/json') {
+    return errorReply(400, 'INVALID_REQUEST', 'Content-Type必须为application/json', {
+      field: 'Content-Type',
+      issue: 'a body must be sent as application/json',
+      location: 'header',
+    })
   }
   return undefined
 }
