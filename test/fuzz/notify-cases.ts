@@ -218,7 +218,8 @@ export function expectedAnswers(
   const body = event.body ?? ''
   const arrived = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body)
   if (arrived.length > LIMIT) return { statuses: [413], verified: false }
-  if (event.isBase64Encoded && !isUtf8(arrived)) return { statuses: [400], verified: false }
+  // Not UTF-8: WeChat never sent it; refused before the signature is read, as unverified.
+  if (event.isBase64Encoded && !isUtf8(arrived)) return { statuses: [401], verified: false }
   const intact =
     signed !== undefined &&
     arrived.equals(Buffer.from(signed.body)) &&

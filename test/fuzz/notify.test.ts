@@ -24,7 +24,7 @@ import {
   type NotificationSpec,
   PROTOTYPE_NAMES,
 } from './notifications.ts'
-import { expectedAnswers, isUtf8, prepare, sourceArb } from './notify-cases.ts'
+import { expectedAnswers, prepare, sourceArb } from './notify-cases.ts'
 import {
   bodyEditArb,
   editBody,
@@ -230,13 +230,12 @@ describe('POST /v1/wechatpay/notifications, fuzzed', () => {
         const sent = made(spec)
         const untouched = notificationEvent(sent)
         let event: APIGatewayProxyEventV2
-        let expected = 401
+        const expected = 401
         if (mutation.target === 'body') {
           const bytes = Buffer.from(sent.body)
           bytes[mutation.at % bytes.length]! ^= mutation.mask
           event = { ...untouched, body: bytes.toString('base64'), isBase64Encoded: true }
-          // Bytes that are not UTF-8 are refused before the signature is read.
-          if (!isUtf8(bytes)) expected = 400
+          // Bytes that are not UTF-8 are refused before the signature is read: unverified all the same.
         } else if (mutation.target === 'resource') {
           // WeChat's signature over the tampered body holds: only the AEAD tag can refuse it.
           const body = tamperResource(sent.body, mutation.tamper)
