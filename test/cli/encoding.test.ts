@@ -5,42 +5,25 @@
  * sent with exit 0 ("every row done").
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { type FakeLambda, startFakeLambda } from './fake-lambda.ts'
 import { runCli } from './helpers.ts'
 
 // 用户申请解除授权 in GBK (what `iconv -f UTF-8 -t GBK` gives): not valid UTF-8.
 const GBK_REASON = Buffer.from('d3c3bba7c9eac7ebbde2b3fdcadac8a8', 'hex')
 
-const events: Array<Record<string, string>> = []
-const server = createServer(async (request, response) => {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  const event = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>
-  events.push(event)
-  response.writeHead(200, { 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      outcome: 'terminated',
-      ...event,
-      wechatpay: { status: 204, code: null, message: null, request_id: '08X-0', authorization_state: null },
-      attempts: 1,
-    }),
-  )
-})
 const dir = mkdtempSync(join(tmpdir(), 'cli-encoding-'))
+/** The Invoke API: answers every event `terminated` and records the events it got. */
+let lambda: FakeLambda
 
 before(async () => {
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  lambda = await startFakeLambda()
 })
 after(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await lambda.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -55,12 +38,13 @@ describe('bulk-terminate input that is not UTF-8', () => {
         Buffer.from('\n'),
       ]),
     )
-    const { port } = server.address() as AddressInfo
     const run = await runCli(
       ['--stage', 'local', 'bulk-terminate', '--input', input, '--output', join(dir, 'out.csv')],
-      { AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}` },
+      { AWS_ENDPOINT_URL_LAMBDA: lambda.url },
     )
-    const garbled = events.filter((event) => Object.values(event).some((value) => value.includes('\uFFFD')))
+    const garbled = lambda.events.filter((event) =>
+      Object.values(event).some((value) => value.includes('\uFFFD')),
+    )
     assert.deepEqual(
       garbled.map((event) => event.reason),
       [],

@@ -16,6 +16,8 @@ export interface FakeLambda {
   peakConcurrency: () => number
   /** When each invocation arrived (ms, monotonic). */
   arrivals: number[]
+  /** The events received, in arrival order. */
+  events: Array<Record<string, string>>
   close(): Promise<void>
 }
 
@@ -34,6 +36,7 @@ export async function startFakeLambda(
   let inProgress = 0
   let peak = 0
   const arrivals: number[] = []
+  const events: Array<Record<string, string>> = []
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -46,6 +49,7 @@ export async function startFakeLambda(
     inProgress += 1
     peak = Math.max(peak, inProgress)
     const event = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>
+    events.push(event)
     const delay = typeof delayMs === 'number' ? delayMs : delayMs(event)
     if (delay > 0) await sleep(delay)
     inProgress -= 1
@@ -83,6 +87,7 @@ export async function startFakeLambda(
     invocations: () => invocations,
     peakConcurrency: () => peak,
     arrivals,
+    events,
     close: async () => {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))

@@ -7,41 +7,23 @@
  * is refused, not taken as done.
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { RESULT_COLUMNS } from '../../cli/bulk/results-file.ts'
+import { type FakeLambda, startFakeLambda } from './fake-lambda.ts'
 import { readResults, runCli } from './helpers.ts'
 
-/** The events the Invoke API received; each answered `terminated`. */
-const events: Array<Record<string, string>> = []
-const server = createServer(async (request, response) => {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  const event = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>
-  events.push(event)
-  response.writeHead(200, { 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      outcome: 'terminated',
-      ...event,
-      wechatpay: { status: 204, code: null, message: null, request_id: '08X-0', authorization_state: null },
-      attempts: 1,
-    }),
-  )
-})
 const dir = mkdtempSync(join(tmpdir(), 'cli-resume-flags-'))
+/** The Invoke API: answers every event `terminated` and records the events it got. */
+let lambda: FakeLambda
 
 before(async () => {
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  lambda = await startFakeLambda()
 })
 after(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await lambda.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -53,7 +35,7 @@ function csv(lines: string[]) {
   return { input, output: join(dir, `results-${files}.csv`) }
 }
 
-const endpoint = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+const endpoint = () => lambda.url
 const bulk = (file: { input: string; output: string }, ...flags: string[]) =>
   runCli(['--stage', 'local', 'bulk-terminate', '--input', file.input, '--output', file.output, ...flags], {
     AWS_ENDPOINT_URL_LAMBDA: endpoint(),
@@ -71,19 +53,19 @@ describe('bulk-terminate resumed under another run record', () => {
   it('sends the rows a wrong --reason made invalid; RESULTS.csv has the input columns and the result columns only', async () => {
     const file = csv(['authorization_code', 'flag_code_0001', 'flag_code_0002'])
     const ids = ['--service-id', '500001', '--sub-mchid', '1900000109']
-    const sent = events.length
+    const sent = lambda.events.length
 
     const wrong = await bulk(file, ...ids, '--reason', 'x'.repeat(51))
     assert.equal(wrong.code, 1, wrong.stderr)
     assert.match(wrong.stdout, /^invalid +2$/m, 'every row invalid: the reason is too long')
-    assert.equal(events.length, sent)
+    assert.equal(lambda.events.length, sent)
 
     const corrected = await bulk(file, ...ids, '--reason', '用户申请解除授权')
     assert.equal(corrected.code, 0, corrected.stdout + corrected.stderr)
     assert.match(corrected.stdout, /^terminated +2$/m)
     assert.match(corrected.stdout, /^skipped +0$/m)
     assert.deepEqual(
-      events.slice(sent).map((event) => [event.authorization_code, event.reason]),
+      lambda.events.slice(sent).map((event) => [event.authorization_code, event.reason]),
       [
         ['flag_code_0001', '用户申请解除授权'],
         ['flag_code_0002', '用户申请解除授权'],
@@ -129,7 +111,7 @@ describe('bulk-terminate resumed under another run record', () => {
     assert.equal(first.code, 0, first.stderr)
     const written = readFileSync(file.output, 'utf8')
     const record = readFileSync(`${file.output}.run`, 'utf8')
-    const sent = events.length
+    const sent = lambda.events.length
 
     for (const [other, message] of [
       [
@@ -144,7 +126,7 @@ describe('bulk-terminate resumed under another run record', () => {
       const run = await bulk(file, ...other)
       assert.equal(run.code, 2, run.stdout)
       assert.match(run.stderr, message)
-      assert.equal(events.length, sent)
+      assert.equal(lambda.events.length, sent)
       assert.equal(readFileSync(file.output, 'utf8'), written)
       assert.equal(readFileSync(`${file.output}.run`, 'utf8'), record)
     }
@@ -156,7 +138,7 @@ describe('bulk-terminate resumed under another run record', () => {
     const staging = await bulkTo('payscore-terminate-staging-invoke', file, ...fills)
     assert.equal(staging.code, 0, staging.stderr)
     const written = readFileSync(file.output, 'utf8')
-    const sent = events.length
+    const sent = lambda.events.length
 
     const prod = await bulkTo('payscore-terminate-prod-invoke', file, ...fills)
     assert.equal(prod.code, 2, prod.stdout)
@@ -164,7 +146,7 @@ describe('bulk-terminate resumed under another run record', () => {
       prod.stderr,
       /holds results written with function payscore-terminate-staging-invoke; this run has function payscore-terminate-prod-invoke: use another --output/,
     )
-    assert.equal(events.length, sent)
+    assert.equal(lambda.events.length, sent)
     assert.equal(readFileSync(file.output, 'utf8'), written)
 
     const again = await bulkTo('payscore-terminate-staging-invoke', file, ...fills)
@@ -178,11 +160,11 @@ describe('bulk-terminate resumed under another run record', () => {
     assert.equal((await bulk(done, ...fills)).code, 0)
     rmSync(`${done.output}.run`)
     const written = readFileSync(done.output, 'utf8')
-    const sent = events.length
+    const sent = lambda.events.length
     const refused = await bulk(done, ...fills)
     assert.equal(refused.code, 2, refused.stdout)
     assert.match(refused.stderr, /holds results but its run record results-\d+\.csv\.run is missing/)
-    assert.equal(events.length, sent)
+    assert.equal(lambda.events.length, sent)
     assert.equal(readFileSync(done.output, 'utf8'), written)
     assert.equal(existsSync(`${done.output}.run`), false)
 
@@ -201,13 +183,13 @@ describe('bulk-terminate resumed under another run record', () => {
     const direct = await bulk(file, '--mode', 'direct', ...fills)
     assert.equal(direct.code, 1, direct.stderr)
     assert.match(readResults(file.output)[0]?.error ?? '', /sub_mchid is for partner mode only/)
-    const sent = events.length
+    const sent = lambda.events.length
 
     const partner = await bulk(file, '--mode', 'partner', ...fills)
     assert.equal(partner.code, 0, partner.stdout + partner.stderr)
     assert.match(partner.stdout, /held only invalid rows.*: started anew/)
     assert.deepEqual(
-      events.slice(sent).map((event) => event.authorization_code),
+      lambda.events.slice(sent).map((event) => event.authorization_code),
       ['mode_code_0001'],
     )
   })
@@ -218,7 +200,7 @@ describe('bulk-terminate resumed under another run record', () => {
     const forgot = await bulk(file, ...fills)
     assert.equal(forgot.code, 1, forgot.stderr)
     assert.equal(readResults(file.output)[0]?.error, 'appid: appid is required with sub_openid')
-    const sent = events.length
+    const sent = lambda.events.length
 
     const fixed = await bulk(file, ...fills, '--appid', 'wxd678efh567hg6787')
     assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr)
@@ -227,7 +209,7 @@ describe('bulk-terminate resumed under another run record', () => {
       /held only invalid rows, written for another target, mode or fill flags: started anew/,
     )
     assert.deepEqual(
-      events.slice(sent).map((event) => [event.sub_openid, event.appid]),
+      lambda.events.slice(sent).map((event) => [event.sub_openid, event.appid]),
       [['o_flag_0003', 'wxd678efh567hg6787']],
     )
     assert.deepEqual(
@@ -242,7 +224,7 @@ describe('bulk-terminate resumed under another run record', () => {
       dropped.stderr,
       /holds results written with --appid wxd678efh567hg6787; this run has --appid \(none\): use another --output/,
     )
-    assert.equal(events.length, sent + 1)
+    assert.equal(lambda.events.length, sent + 1)
     assert.equal(readFileSync(file.output, 'utf8'), written)
   })
 })

@@ -5,39 +5,22 @@
  * records the events it got.
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { type FakeLambda, startFakeLambda } from './fake-lambda.ts'
 import { readResults, runCli } from './helpers.ts'
 
-const events: Array<Record<string, string>> = []
-const server = createServer(async (request, response) => {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  const event = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>
-  events.push(event)
-  response.writeHead(200, { 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      outcome: 'terminated',
-      ...event,
-      wechatpay: { status: 204, code: null, message: null, request_id: '08X-0', authorization_state: null },
-      attempts: 1,
-    }),
-  )
-})
 const dir = mkdtempSync(join(tmpdir(), 'cli-row-identity-'))
+/** The Invoke API: answers every event `terminated` and records the events it got. */
+let lambda: FakeLambda
 
 before(async () => {
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  lambda = await startFakeLambda()
 })
 after(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await lambda.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -52,10 +35,10 @@ function csv(rows: string[]) {
 }
 const bulk = (file: { input: string; output: string }) =>
   runCli(['--stage', 'local', 'bulk-terminate', '--input', file.input, '--output', file.output], {
-    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.url,
   })
 /** The codes the Invoke API got from `from` on. */
-const sentSince = (from: number) => events.slice(from).map((event) => event.authorization_code)
+const sentSince = (from: number) => lambda.events.slice(from).map((event) => event.authorization_code)
 const outcomes = (path: string) =>
   readResults(path).map((result) => `${result.authorization_code} ${result.outcome}`)
 
@@ -67,7 +50,7 @@ describe('a row known by its values as written', () => {
     assert.deepEqual(outcomes(file.output), ['stray_0001 terminated', 'stray_0002 invalid'])
     assert.match(readResults(file.output)[1]?.error ?? '', /5 fields, the header 4/)
 
-    const sent = events.length
+    const sent = lambda.events.length
     const written = readFileSync(file.output, 'utf8')
     const unchanged = await bulk(file)
     assert.equal(unchanged.code, 1, unchanged.stderr)
@@ -84,7 +67,7 @@ describe('a row known by its values as written', () => {
 
   it('identical rows are sent once, counted as duplicates, and each gets the one result', async () => {
     const file = csv([row('dup_0001'), row('dup_0001'), row('dup_0002'), row('dup_0001')])
-    const sent = events.length
+    const sent = lambda.events.length
     const run = await bulk(file)
     assert.equal(run.code, 0, run.stdout + run.stderr)
     assert.deepEqual(sentSince(sent).sort(), ['dup_0001', 'dup_0002'])
@@ -101,7 +84,7 @@ describe('a row known by its values as written', () => {
 
   it("a row with a stray field after its valid twin: the twin is sent, the result stays the call's, the next run skips both", async () => {
     const file = csv([row('twin_0003'), row('twin_0003b'), `${row('twin_0003')},stray`])
-    const sent = events.length
+    const sent = lambda.events.length
     const run = await bulk(file)
     assert.equal(run.code, 0, run.stdout + run.stderr)
     assert.deepEqual(sentSince(sent).sort(), ['twin_0003', 'twin_0003b'])
@@ -114,18 +97,18 @@ describe('a row known by its values as written', () => {
     const again = await bulk(file)
     assert.equal(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /^skipped +3 +\(earlier runs: terminated 3\)$/m)
-    assert.equal(events.length, sent + 2)
+    assert.equal(lambda.events.length, sent + 2)
   })
 
   it('a row with a stray field before its valid twin: written invalid, the twin still sent, and its result wins', async () => {
     const file = csv([`${row('twin_0004')},stray`, row('twin_0004')])
-    const sent = events.length
+    const sent = lambda.events.length
     const run = await bulk(file)
     assert.equal(run.code, 1, run.stdout + run.stderr)
     assert.deepEqual(sentSince(sent), ['twin_0004'])
     assert.deepEqual(outcomes(file.output), ['twin_0004 terminated', 'twin_0004 terminated'])
     const again = await bulk(file)
     assert.equal(again.code, 0, again.stdout + again.stderr)
-    assert.equal(events.length, sent + 1)
+    assert.equal(lambda.events.length, sent + 1)
   })
 })
