@@ -62,7 +62,8 @@ describe('outcome events: HTTP and invoke', () => {
   })
 
   it('invalid input puts none', async () => {
-    await container.http(httpEvent('bad/code', VALID), lambdaContext())
+    const response = await container.http(httpEvent('bad/code', VALID), lambdaContext())
+    assert.equal(response.statusCode, 400)
     assert.equal(stack.eventBridge.calls.length, 0)
   })
 
@@ -99,10 +100,15 @@ describe('outcome events: HTTP and invoke', () => {
     assert.ok(!JSON.stringify(lines).includes(code))
   })
 
-  it('with no EVENT_BUS: no events at all', async () => {
+  it('with no EVENT_BUS: no events at all, the termination answered as usual', async () => {
     const quiet = stack.container({ EVENT_BUS: '' })
-    await quiet.http(httpEvent(freshCode(), VALID), lambdaContext())
+    const { result, lines } = await quiet.logs.during(() =>
+      quiet.http(httpEvent(freshCode(), VALID), lambdaContext()),
+    )
+    assert.equal(result.statusCode, 200)
+    assert.equal(JSON.parse(String(result.body)).outcome, 'terminated')
     assert.equal(stack.eventBridge.calls.length, 0)
+    assert.ok(!lines.some((line) => line.level === 'ERROR'), 'nothing logged as an error')
   })
 })
 
