@@ -28,7 +28,7 @@ after(async () => {
 })
 
 describe('bulk-terminate input that is not UTF-8', () => {
-  it('sends no reason decoded as U+FFFD, and does not report the row done', async () => {
+  it('is refused before anything is sent (exit 2, naming the file), never sent decoded as U+FFFD', async () => {
     const input = join(dir, 'gbk.csv')
     writeFileSync(
       input,
@@ -50,6 +50,8 @@ describe('bulk-terminate input that is not UTF-8', () => {
       [],
       'a reason WeChat shows the user, garbled',
     )
-    assert.notEqual(run.code, 0, run.stdout)
+    assert.equal(run.code, 2, run.stderr)
+    assert.match(run.stderr, /gbk\.csv is not UTF-8: save it as UTF-8/)
+    assert.equal(lambda.invocations(), 0)
   })
 })
