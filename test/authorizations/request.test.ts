@@ -127,13 +127,19 @@ describe('parseTerminateInput: partner mode, by authorization code (the original
   }
 
   it('either returns exactly the checked strings or throws InvalidRequestError (fuzzed)', () => {
-    const field = fc.oneof(
+    const junk = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.string({ unit: 'binary', maxLength: 60 }),
       fc.integer(),
       fc.constant(null),
       fc.anything(),
     )
+    // Besides random records, records built to pass (one identification, what it needs, the
+    // mode's fields) with up to two fields dropped or replaced, so that both branches below run.
+    const digits = fc.stringMatching(/^\d{1,32}$/)
+    const name = fc.stringMatching(/^[0-9A-Za-z_-]{1,32}$/)
+    const app = fc.constantFrom('wxd678efh567hg6787', 'wx0000000000000001')
+    let parsedCount = 0
     const keys = [
       'authorization_code',
       'openid',
@@ -144,33 +150,62 @@ describe('parseTerminateInput: partner mode, by authorization code (the original
       'sub_mchid',
       'reason',
     ]
+    const random = fc.record(Object.fromEntries(keys.map((key) => [key, junk])), { requiredKeys: [] })
+    const built = fc
+      .record({
+        by: fc.constantFrom('authorization_code', 'openid', 'sub_openid'),
+        direct: fc.boolean(),
+        id: name,
+        service_id: digits,
+        sub_mchid: digits,
+        appid: app,
+        sub_appid: app,
+        reason: fc.string({ minLength: 1, maxLength: 50 }),
+        changed: fc.array(fc.tuple(fc.constantFrom(...keys), fc.option(junk)), { maxLength: 2 }),
+      })
+      .map(({ by, direct, id, changed, ...values }) => {
+        const input: Record<string, unknown> = {
+          [by]: id,
+          service_id: values.service_id,
+          reason: values.reason,
+          ...(by === 'authorization_code' ? {} : { appid: values.appid }),
+          ...(by === 'sub_openid' ? { sub_appid: values.sub_appid } : {}),
+          ...(direct ? {} : { sub_mchid: values.sub_mchid }),
+        }
+        for (const [key, value] of changed) {
+          if (value === null) delete input[key]
+          else input[key] = value
+        }
+        return input
+      })
     fc.assert(
-      fc.property(
-        fc.record(Object.fromEntries(keys.map((key) => [key, field])), { requiredKeys: [] }),
-        fc.constantFrom<Mode>('partner', 'direct'),
-        (input, mode) => {
-          try {
-            const { ref: parsed, reason } = parseTerminateInput(input, mode)
-            const named = [parsed.authorization_code, parsed.openid, parsed.sub_openid].filter(
-              (v) => v !== null,
-            )
-            assert.equal(named.length, 1, 'exactly one identification')
-            assert.match(parsed.service_id, /^\d{1,32}$/)
-            if (mode === 'direct')
-              assert.deepEqual([parsed.sub_mchid, parsed.sub_appid, parsed.sub_openid], [null, null, null])
-            else assert.match(String(parsed.sub_mchid), /^\d{1,32}$/)
-            if (parsed.openid !== null || parsed.sub_openid !== null) assert.ok(parsed.appid)
-            if (parsed.sub_openid !== null) assert.ok(parsed.sub_appid)
-            assert.ok([...reason].length <= 50 && !/[\u{10000}-\u{10FFFF}]/u.test(reason))
-          } catch (error) {
-            assert.ok(error instanceof InvalidRequestError, String(error))
-            assert.ok(error.issues.length >= 1)
-            for (const issue of error.issues)
-              assert.ok(keys.includes(issue.path) || issue.path === '', issue.path)
-          }
-        },
-      ),
+      fc.property(fc.oneof(random, built), fc.constantFrom<Mode>('partner', 'direct'), (input, mode) => {
+        try {
+          const { ref: parsed, reason } = parseTerminateInput(input, mode)
+          const named = [parsed.authorization_code, parsed.openid, parsed.sub_openid].filter(
+            (v) => v !== null,
+          )
+          assert.equal(named.length, 1, 'exactly one identification')
+          assert.match(parsed.service_id, /^\d{1,32}$/)
+          if (mode === 'direct')
+            assert.deepEqual([parsed.sub_mchid, parsed.sub_appid, parsed.sub_openid], [null, null, null])
+          else assert.match(String(parsed.sub_mchid), /^\d{1,32}$/)
+          if (parsed.openid !== null || parsed.sub_openid !== null) assert.ok(parsed.appid)
+          if (parsed.sub_openid !== null) assert.ok(parsed.sub_appid)
+          assert.ok([...reason].length <= 50 && !/[\u{10000}-\u{10FFFF}]/u.test(reason))
+          parsedCount += 1
+        } catch (error) {
+          assert.ok(error instanceof InvalidRequestError, String(error))
+          assert.ok(error.issues.length >= 1)
+          for (const issue of error.issues)
+            assert.ok(keys.includes(issue.path) || issue.path === '', issue.path)
+        }
+      }),
       { seed: 42, numRuns: 2000 },
+    )
+    assert.ok(
+      parsedCount >= 100,
+      `only ${parsedCount} of 2000 inputs parsed: the accepting branch barely ran`,
     )
   })
 })
