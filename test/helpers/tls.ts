@@ -24,8 +24,13 @@ const tlv = (tag: number, content: Buffer): Buffer => {
 }
 const sequence = (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts))
 const set = (...parts: Buffer[]) => tlv(0x31, Buffer.concat(parts))
-const integer = (bytes: Buffer) =>
-  tlv(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes)
+/** A non-negative DER INTEGER: minimal (leading zero bytes dropped), one 0 added when the top bit is set. */
+function integer(bytes: Buffer): Buffer {
+  let start = 0
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1
+  const minimal = bytes.subarray(start)
+  return tlv(0x02, minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal)
+}
 const octets = (content: Buffer) => tlv(0x04, content)
 const bits = (content: Buffer) => tlv(0x03, Buffer.concat([Buffer.from([0]), content]))
 const utf8 = (text: string) => tlv(0x0c, Buffer.from(text))

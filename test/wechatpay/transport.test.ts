@@ -15,6 +15,7 @@ import { postForNoContent } from '../../functions/wechatpay/operations.ts'
 import { createTransport, type Transport } from '../../functions/wechatpay/transport.ts'
 import { createTestMerchant } from '../helpers/merchant.ts'
 import { createTestCertificate } from '../helpers/tls.ts'
+import { until } from '../helpers/wait.ts'
 import { clientFor, inSeconds, startSimulator } from '../helpers/wechatpay.ts'
 
 const merchant = createTestMerchant()
@@ -111,8 +112,7 @@ describe('transport: connections', () => {
     const server = await httpServer(t, (_request, response) => response.writeHead(204).end())
     const { fetch, preconnect } = transport(t)
     preconnect(server.url)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    assert.equal(server.connections(), 1, 'connected before any request')
+    await until(() => server.connections() === 1, 'connected before any request')
     assert.equal((await fetch(`${server.url}/x`)).status, 204)
     assert.equal(server.connections(), 1, 'and the request used it')
   })
