@@ -1,21 +1,9 @@
-import { maskCode } from '../runtime/mask.ts'
+import { loggedIdentity } from '../runtime/mask.ts'
 import type { EventEntry } from './entries.ts'
 import type { EntryResult } from './publisher.ts'
 
-/** Detail fields a log line may show as they are: ids, kinds and counts, nothing about a person. */
-const SHOWN = [
-  'notification_id',
-  'event_type',
-  'outcome',
-  'entry_point',
-  'receive_count',
-  'service_id',
-  'mchid',
-  'sub_mchid',
-] as const
-
-/** Detail fields that identify a user or an authorization: shown masked, as codes always are. */
-const MASKED = ['authorization_code', 'openid', 'sub_openid'] as const
+/** Detail fields a log line may show as they are: kinds, counts and our own merchant id. */
+const SHOWN = ['notification_id', 'event_type', 'outcome', 'entry_point', 'receive_count', 'mchid'] as const
 
 /**
  * What a log line may say about an event (and its result): the published Detail holds openids and
@@ -35,9 +23,9 @@ export function entrySummary(entry: EventEntry, result?: EntryResult): Record<st
     const value = detail[field]
     if (typeof value === 'string' || typeof value === 'number') summary[field] = value
   }
-  for (const field of MASKED) {
-    const value = detail[field]
-    if (typeof value === 'string') summary[field] = maskCode(value)
+  // The identifying fields by the one rule every log line follows (mask.ts).
+  for (const [field, value] of Object.entries(loggedIdentity(detail))) {
+    if (value !== undefined && value !== null) summary[field] = value
   }
   if (result?.accepted) summary.event_id = result.eventId
   if (result && !result.accepted) {

@@ -8,7 +8,7 @@ import type { EntryResult } from '../events/publisher.ts'
 import { entrySummary } from '../events/summary.ts'
 import type { CredentialsError } from '../merchant/errors.ts'
 import { errorClass, type WechatPayError } from '../wechatpay/errors.ts'
-import { maskCode } from './mask.ts'
+import { loggedIdentity, maskCode } from './mask.ts'
 import { sourceMappedStack } from './source-mapped.ts'
 
 export { maskCode }
@@ -41,21 +41,6 @@ export interface Observability {
   /** A middy onError step: see unhandledErrors below. */
   unhandledErrors<Response>(respond?: Response): {
     onError(request: { error: unknown; response: Response | undefined }): Promise<void>
-  }
-}
-
-/** The identifying fields of an input or outcome as logs may hold them: personal ids masked. */
-export function loggedIdentity(value: unknown) {
-  const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
-  const plain = (field: string) => (typeof record[field] === 'string' ? record[field] : undefined)
-  return {
-    authorization_code: maskCode(record.authorization_code) ?? undefined,
-    openid: maskCode(record.openid) ?? undefined,
-    sub_openid: maskCode(record.sub_openid) ?? undefined,
-    service_id: plain('service_id'),
-    appid: plain('appid'),
-    sub_mchid: plain('sub_mchid'),
-    sub_appid: plain('sub_appid'),
   }
 }
 

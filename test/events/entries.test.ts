@@ -98,6 +98,7 @@ describe('entrySummary', () => {
       service_id: '500001',
       mchid: '1230000109',
       sub_mchid: '1900000109',
+      appid: '***', // 'wx1' is not an appid's form: shown masked
       authorization_code: `demo${'*'.repeat(15)}0001`,
       openid: `oUpF${'*'.repeat(20)}eS6o`,
       event_id: 'E-1',

@@ -251,6 +251,25 @@ describe('HTTP API: a body over the limit answers 413 and costs no call', () => 
     })
   }
 
+  it('the invalid-request line shows only values that passed their rule: an openid in appid, a huge service_id masked', async () => {
+    const openid = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o'
+    const huge = `${'9'.repeat(2_000)}x`
+    const { result, lines } = await container.logs.during(() =>
+      container.http(
+        httpEvent(freshCode(), { ...VALID, appid: openid, sub_appid: 'wx!', service_id: huge }),
+        lambdaContext(),
+      ),
+    )
+    assert.equal(result.statusCode, 400)
+    const line = lines.find((entry) => entry.message === 'invalid request: nothing was sent to WeChat Pay')
+    assert.ok(line, 'the invalid request is logged')
+    const text = JSON.stringify(line)
+    assert.ok(!text.includes(openid), 'the openid given as appid is masked')
+    assert.ok(!text.includes('9'.repeat(100)), 'the huge value is cut')
+    assert.ok(text.length < 2_000, `a bounded line (${text.length} characters)`)
+    assert.equal(line.sub_mchid, VALID.sub_mchid, 'a value that passed its rule is shown as it is')
+  })
+
   it('counts bytes, not characters: 3-byte characters reach the limit three times sooner', async () => {
     const text = bodyOf(MAX_BODY_BYTES + 1, '解')
     assert.ok(text.length < MAX_BODY_BYTES / 2)

@@ -82,7 +82,8 @@ function base64Run(line: string): RegExpExecArray | undefined {
 
 /** What maskCode leaves: at most four characters at each end, at least half the code in `*`. */
 export function isMasked(value: string): boolean {
-  if (value === '' || value === '[not a string]') return true
+  // maskCode's forms for what is not a string, and for a value longer than any id (its length only).
+  if (value === '' || value === '[not a string]' || /^\[\d+ characters\]$/.test(value)) return true
   const stars = [...value].filter((char) => char === '*').length
   return stars * 2 >= value.length && value.length - stars <= 8
 }
