@@ -94,6 +94,9 @@ export function readQueryString(event: APIGatewayProxyEventV2): Record<string, s
 
 const BOM = '\ufeff'
 
+/** The text without one leading byte order mark: the JSON its sender meant (see readBodyText). */
+export const withoutBom = (text: string) => (text.startsWith(BOM) ? text.slice(BOM.length) : text)
+
 /**
  * The body's text, the same whichever way API Gateway carried the same bytes. The limit applies to
  * the bytes the client sent (decoded from base64 first, before any UTF-8 decoding). One leading byte
@@ -102,8 +105,7 @@ const BOM = '\ufeff'
  * JSON.parse would refuse it.
  */
 export function readBodyText(event: APIGatewayProxyEventV2, limitBytes: number): string {
-  const text = readRawBody(event, limitBytes)
-  return text.startsWith(BOM) ? text.slice(BOM.length) : text
+  return withoutBom(readRawBody(event, limitBytes))
 }
 
 /**

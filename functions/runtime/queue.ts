@@ -1,3 +1,5 @@
+import { withoutBom } from './http.ts'
+
 /**
  * A queue record's body is the input JSON itself, or the EventBridge event that a rule targeting
  * SQS delivers, whose `detail` is the input. Undefined when the body is not JSON.
@@ -5,8 +7,8 @@
 export function readQueueInput(body: string): unknown {
   let message: unknown
   try {
-    // One leading byte order mark is ignored, as for HTTP bodies (functions/runtime/http.ts).
-    message = JSON.parse(body.startsWith('\ufeff') ? body.slice(1) : body)
+    // One leading byte order mark is ignored, as for HTTP bodies.
+    message = JSON.parse(withoutBom(body))
   } catch {
     return undefined
   }
