@@ -9,7 +9,6 @@ import { createPublisher, type EntryResult, type Publisher } from '../events/pub
 import { type CredentialStore, createCredentialStore } from '../merchant/credentials.ts'
 import { createRotatingClient } from '../merchant/rotating-client.ts'
 import { createClient, type WechatPayClient } from '../wechatpay/client.ts'
-import { defaultTransport } from '../wechatpay/transport.ts'
 import { type Config, readConfig } from './config.ts'
 import { defaultObservability, type Observability } from './observability.ts'
 
@@ -35,8 +34,8 @@ export interface Service {
   /** The deadline for publishing: Lambda's remaining time less a little to answer in. */
   publishDeadline(context: { getRemainingTimeInMillis(): number }): number
   /**
-   * Starts what the first call would wait for: the merchant secret's fetch, and (with the
-   * container's transport) a connection to WeChat Pay, TCP and TLS, while the rest initializes.
+   * Starts what the first call would wait for: the merchant secret's fetch, while the rest
+   * initializes (WeChat Pay's connection is opened as the bundle loads: connect-ahead.ts).
    * Never throws; a failure is the first call's to meet again (and the secret's is logged once).
    */
   warmUp(): void
@@ -84,7 +83,7 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         maxAttempts: config.maxAttempts,
         attemptTimeoutMs: config.attemptTimeoutMs,
         clock,
-        fetch: deps.fetch ?? defaultTransport().fetch,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
       }),
     // Once per failed fetch: an unusable version is parsed and logged once, then refused until it changes.
     onError: observability.observeSecretError,
@@ -101,8 +100,8 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
   return {
     config,
     warmUp() {
+      // WeChat Pay's connection is opened earlier still, as the bundle loads (connect-ahead.ts).
       merchants.get().catch(() => undefined)
-      if (!deps.fetch) defaultTransport().preconnect(config.wechatpayBaseUrl)
     },
     deadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - config.deadlineMarginMs,
     publishDeadline: (lambda) => clock() + lambda.getRemainingTimeInMillis() - PUBLISH_MARGIN_MS,
