@@ -105,15 +105,15 @@ export function createCredentialStore<T>(options: CredentialStoreOptions<T>): Cr
     throw unusable.error
   }
 
+  const fresh = () => (current && !unusable && clock() < current.nextFetchAt ? current : undefined)
+
   return {
-    fresh() {
-      return current && !unusable && clock() < current.nextFetchAt ? current : undefined
-    },
+    fresh,
     async get() {
-      const now = clock()
       // A newer version that is unusable is the answer until it changes: the operator must see it.
-      if (unusable && now < unusable.nextFetchAt) throw unusable.error
-      if (current && !unusable && now < current.nextFetchAt) return current
+      if (unusable && clock() < unusable.nextFetchAt) throw unusable.error
+      const cached = fresh()
+      if (cached) return cached
       try {
         return await fetchOnce()
       } catch (error) {
