@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { PUBLISH_MARGIN_MS } from './events/publisher.ts'
 import { entrySummary } from './events/summary.ts'
 import { CredentialsError } from './merchant/errors.ts'
 import { NotificationError } from './notifications/errors.ts'
@@ -45,7 +46,7 @@ export function createNotifyHandler({
         const started = clock()
         const deadline = Math.min(
           started + NOTIFICATION_BUDGET_MS,
-          started + context.getRemainingTimeInMillis() - 250,
+          started + context.getRemainingTimeInMillis() - PUBLISH_MARGIN_MS,
         )
         const report = (result: NotificationResult, fields: Record<string, unknown> = {}) =>
           observability.reportNotification(result, fields, clock() - started)

@@ -6,6 +6,9 @@ import {
 } from '@aws-sdk/client-eventbridge'
 import type { EventEntry } from './entries.ts'
 
+/** Kept back from Lambda's remaining time when publishing, so that the function still answers. */
+export const PUBLISH_MARGIN_MS = 250
+
 /** PutEvents takes at most 10 entries a call (and an SQS batch holds at most 10 records). */
 export const MAX_ENTRIES_PER_CALL = 10
 

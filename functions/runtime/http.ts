@@ -41,7 +41,8 @@ export class PayloadTooLargeError extends InvalidRequestError {
   }
 }
 
-const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
+/** Every JSON answer of ours, on every route: never cached by a proxy. */
+export const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
 
 /** The JSON body as an object; API Gateway may deliver it base64-encoded. */
 export function readJsonBody(event: APIGatewayProxyEventV2): Record<string, unknown> {

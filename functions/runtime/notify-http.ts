@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import type { HeaderSource } from '../wechatpay/verifier.ts'
+import { HEADERS } from './http.ts'
 
 /** WeChat's notifications are under 2 KiB; larger bodies are refused before anything is read. */
 export const MAX_NOTIFICATION_BYTES = 64 * 1024
@@ -21,7 +22,7 @@ export const NOTIFICATION_ANSWERS = {
 function fail(statusCode: number, message: string): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    headers: HEADERS,
     body: JSON.stringify({ code: 'FAIL', message }),
   }
 }

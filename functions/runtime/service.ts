@@ -5,7 +5,7 @@ import type { AuthorizationRef } from '../authorizations/reference.ts'
 import type { TerminateInput } from '../authorizations/request.ts'
 import { type Termination, terminateAuthorization } from '../authorizations/terminate.ts'
 import { type EntryPoint, outcomeEntry } from '../events/entries.ts'
-import { createPublisher, type EntryResult, type Publisher } from '../events/publisher.ts'
+import { createPublisher, type EntryResult, PUBLISH_MARGIN_MS, type Publisher } from '../events/publisher.ts'
 import { type CredentialStore, createCredentialStore } from '../merchant/credentials.ts'
 import { createRotatingClient } from '../merchant/rotating-client.ts'
 import { createClient, type WechatPayClient } from '../wechatpay/client.ts'
@@ -48,9 +48,6 @@ export interface ServiceDeps {
   observability?: Observability
   publisher?: Publisher
 }
-
-/** Kept back from Lambda's remaining time when publishing, so that the function still answers. */
-export const PUBLISH_MARGIN_MS = 250
 
 /**
  * The container's Secrets Manager client, bounded: a Secrets Manager that hangs is a transient fault
