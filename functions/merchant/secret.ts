@@ -65,7 +65,10 @@ export function parseMerchantSecret(secretString: string, clock?: () => number):
     )
   }
   if (!/^\d{1,32}$/.test(mchid))
-    throw invalid('mchid', 'mchid must be the service provider merchant id, 1 to 32 digits')
+    throw invalid(
+      'mchid',
+      'mchid must be the merchant id (in partner mode the service provider), 1 to 32 digits',
+    )
   if (!/^[0-9A-Fa-f]{1,64}$/.test(serialNo)) {
     throw invalid('merchant_serial_no', 'merchant_serial_no must be the hex serial of the API certificate')
   }

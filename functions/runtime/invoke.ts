@@ -34,6 +34,12 @@ export function queryFailure(result: Failed): Error {
     return new AuthorizationNotFoundError('WeChat Pay does not know this authorization', wechatpay)
   if (result.result === 'retryable')
     return new QueryRetryableError('WeChat Pay could not answer the query now', wechatpay)
+  if (result.fault === 'configuration') {
+    return new QueryFailedError(
+      "the merchant secret or the function's configuration is unusable (the function's log names the field); nothing was sent to WeChat Pay",
+      wechatpay,
+    )
+  }
   return new QueryFailedError('the query gave no usable answer', wechatpay)
 }
 

@@ -161,6 +161,18 @@ describe('merchant secret faults (HTTP entry point)', () => {
     }
   })
 
+  it('an invoke query under an unusable secret: QueryFailedError saying so, not a bare "no usable answer"', async () => {
+    stack.secretsManager.putSecret(SECRET_ID, JSON.stringify({ ...createTestMerchant().secret, mchid: 'x' }))
+    const before = stack.simulator.requests.length
+    await assert.rejects(
+      container.invoke({ ...VALID, authorization_code: freshCode(), operation: 'query' }, lambdaContext()),
+      (error: Error) =>
+        error.name === 'QueryFailedError' &&
+        /merchant secret or the function's configuration/.test(error.message),
+    )
+    assert.equal(stack.simulator.requests.length, before)
+  })
+
   it('a good secret version then works', async () => {
     stack.secretsManager.putSecret(SECRET_ID, stack.merchant.secretString)
     assert.equal((await post()).json.outcome, 'terminated')
