@@ -1,7 +1,5 @@
 // First: WeChat Pay's connection starts while the rest of the bundle loads (connect-ahead.ts).
 import './runtime/connect-ahead.ts'
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { InvalidRequestError, parseQueryInput, parseTerminateInput } from './authorizations/request.ts'
@@ -14,6 +12,7 @@ import {
   terminationResponse,
 } from './runtime/http.ts'
 import { defaultObservability } from './runtime/observability.ts'
+import { observed } from './runtime/observed.ts'
 import { defaultService, type Service, warmUp } from './runtime/service.ts'
 
 interface Route {
@@ -63,27 +62,23 @@ export function createHttpHandler({
   service = defaultService,
   observability = defaultObservability(),
 }: EntryDeps = {}) {
-  return (
-    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-      // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds codes, openids, ciphertexts.
-      .use(injectLambdaContext(observability.logger, { logEvent: false }))
-      .use(logMetrics(observability.metrics))
-      .use(observability.unhandledErrors(INTERNAL_ERROR))
-      .handler(async (event, context) => {
-        const route = ROUTES[event.routeKey]
-        if (!route) throw new Error(`no route ${event.routeKey}: serverless.yml and ROUTES disagree`)
-        const container = service()
-        let input: Record<string, unknown> = { ...event.pathParameters }
-        try {
-          input = readHttpInput(event, route)
-          return await route.run(input, container, context)
-        } catch (error) {
-          if (!(error instanceof InvalidRequestError)) throw error
-          observability.reportInvalid(error, input)
-          return invalidRequestResponse(error)
-        }
-      })
-  )
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(observed(observability))
+    .use(observability.unhandledErrors(INTERNAL_ERROR))
+    .handler(async (event, context) => {
+      const route = ROUTES[event.routeKey]
+      if (!route) throw new Error(`no route ${event.routeKey}: serverless.yml and ROUTES disagree`)
+      const container = service()
+      let input: Record<string, unknown> = { ...event.pathParameters }
+      try {
+        input = readHttpInput(event, route)
+        return await route.run(input, container, context)
+      } catch (error) {
+        if (!(error instanceof InvalidRequestError)) throw error
+        observability.reportInvalid(error, input)
+        return invalidRequestResponse(error)
+      }
+    })
 }
 
 export const handler = createHttpHandler()

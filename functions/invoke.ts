@@ -1,7 +1,5 @@
 // First: WeChat Pay's connection starts while the rest of the bundle loads (connect-ahead.ts).
 import './runtime/connect-ahead.ts'
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import middy from '@middy/core'
 import type { Outcome } from './authorizations/outcome.ts'
 import type { AuthorizationStateView } from './authorizations/query.ts'
@@ -14,6 +12,7 @@ import {
 import type { EntryDeps } from './runtime/entry.ts'
 import { queryFailure } from './runtime/invoke.ts'
 import { defaultObservability } from './runtime/observability.ts'
+import { observed } from './runtime/observed.ts'
 import { defaultService, warmUp } from './runtime/service.ts'
 
 /**
@@ -26,36 +25,32 @@ export function createInvokeHandler({
   service = defaultService,
   observability = defaultObservability(),
 }: EntryDeps = {}) {
-  return (
-    middy<unknown, Outcome | AuthorizationStateView>()
-      // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds codes, openids, ciphertexts.
-      .use(injectLambdaContext(observability.logger, { logEvent: false }))
-      .use(logMetrics(observability.metrics))
-      .use(observability.unhandledErrors())
-      .handler(async (event, context) => {
-        const container = service()
-        const { mode } = container.config
-        const deadline = () => container.deadline(context)
-        try {
-          const operation = operationOf(event)
-          if (operation === 'query') {
-            const result = await container.query(parseQueryInput(event, mode), deadline())
-            if (result.result === 'found') return result.state
-            throw queryFailure(result)
-          }
-          const { outcome } = await container.terminate(parseTerminateInput(event, mode), deadline())
-          // The result is the outcome whatever EventBridge does: a failed put is logged, counted and alarmed.
-          await container.publish(
-            [{ outcome, from: { entryPoint: 'invoke' } }],
-            container.publishDeadline(context),
-          )
-          return outcome
-        } catch (error) {
-          if (error instanceof InvalidRequestError) observability.reportInvalid(error, event)
-          throw error
+  return middy<unknown, Outcome | AuthorizationStateView>()
+    .use(observed(observability))
+    .use(observability.unhandledErrors())
+    .handler(async (event, context) => {
+      const container = service()
+      const { mode } = container.config
+      const deadline = () => container.deadline(context)
+      try {
+        const operation = operationOf(event)
+        if (operation === 'query') {
+          const result = await container.query(parseQueryInput(event, mode), deadline())
+          if (result.result === 'found') return result.state
+          throw queryFailure(result)
         }
-      })
-  )
+        const { outcome } = await container.terminate(parseTerminateInput(event, mode), deadline())
+        // The result is the outcome whatever EventBridge does: a failed put is logged, counted and alarmed.
+        await container.publish(
+          [{ outcome, from: { entryPoint: 'invoke' } }],
+          container.publishDeadline(context),
+        )
+        return outcome
+      } catch (error) {
+        if (error instanceof InvalidRequestError) observability.reportInvalid(error, event)
+        throw error
+      }
+    })
 }
 
 export const handler = createInvokeHandler()
