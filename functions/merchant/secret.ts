@@ -24,9 +24,9 @@ export interface MerchantSecret {
 export interface MerchantKeys {
   signer: Signer
   verifier: Verifier
-  /** The APIv3 key as a secret KeyObject, which no log line can print; absent from the secret: undefined. */
   /**
-   * The APIv3 key that WeChat's notifications are encrypted with. Only the notification function
+   * The APIv3 key that WeChat's notifications are encrypted with, as a secret KeyObject no log line
+   * can print. Only the notification function
    * needs it, so only it asks: a secret without one, or with one that is not 32 printable ASCII
    * characters, is unusable there (SECRET_INVALID naming `apiv3_key`), never for the other functions.
    */

@@ -16,8 +16,6 @@ import { defaultTransport } from './transport.ts'
 import type { Verifier } from './verifier.ts'
 import { USER_AGENT } from './version.ts'
 
-export { DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, origin }
-
 export interface ClientOptions {
   signer: Signer
   verifier: Verifier
