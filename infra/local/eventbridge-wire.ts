@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
  */
+import { entrySummary } from '../../functions/events/summary.ts'
 import { reply, AwsError as StandInError } from './aws-json.ts'
 
 const MAX_ENTRIES = 10
@@ -77,20 +78,18 @@ function validation(constraint: string) {
   return new StandInError('ValidationException', `1 validation error detected: ${constraint}`)
 }
 
-/** Fields that identify a user or an authorization, wherever they sit in a Detail. */
-const MASKED = new Set(['authorization_code', 'openid', 'sub_openid'])
-
-/** Two characters at each end of a value of eight or more, the rest `*`: enough to tell events apart. */
-function mask(value: string): string {
-  return value.length < 8
-    ? '*'.repeat(value.length)
-    : `${value.slice(0, 2)}${'*'.repeat(value.length - 4)}${value.slice(-2)}`
-}
-
-/** One readable line per event: its DetailType, bus and Detail, openids and codes masked at any depth. */
+/**
+ * One readable line per event: its DetailType, bus and what a log line may say of it
+ * (functions/events/summary.ts: named fields only, ids masked as every log line masks them, never
+ * the Detail itself, which may hold a decrypted notification).
+ */
 export function maskedLine(event: { detailType: string; eventBusName: string; detail: unknown }): string {
-  const detail = JSON.stringify(event.detail, (key, value: unknown) =>
-    MASKED.has(key) && typeof value === 'string' ? mask(value) : value,
-  )
-  return `eventbridge: ${event.detailType} on ${event.eventBusName} ${detail}`
+  const entry = {
+    Source: '',
+    DetailType: event.detailType,
+    Detail: JSON.stringify(event.detail),
+    EventBusName: event.eventBusName,
+  }
+  const { detail_type: _named, ...fields } = entrySummary(entry)
+  return `eventbridge: ${event.detailType} on ${event.eventBusName} ${JSON.stringify(fields)}`
 }
