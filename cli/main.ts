@@ -4,6 +4,7 @@
  * Exit status: 0 done, 1 not done (or failed), 2 usage error or invalid input (nothing sent).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { parseMode } from '../functions/runtime/config.ts'
 import { addBulkCommand } from './bulk/command.ts'
 import { addDlqCommands } from './dlq.ts'
 import type { Mode } from './input.ts'
@@ -15,15 +16,13 @@ const defaultIo: Io = {
   err: (text) => process.stderr.write(text),
 }
 
-/**
- * A mode as the deployed functions read WECHATPAY_MODE (functions/runtime/config.ts): partner or
- * direct, spaces around ignored, empty meaning the default, partner.
- */
-function parseMode(text: string): Mode {
-  const mode = text.trim()
-  if (mode === '') return 'partner'
-  if (mode === 'partner' || mode === 'direct') return mode
-  throw new InvalidArgumentError('must be partner or direct')
+/** A mode as the deployed functions read WECHATPAY_MODE (functions/runtime/config.ts, parseMode). */
+function modeOption(text: string): Mode {
+  try {
+    return parseMode(text)
+  } catch {
+    throw new InvalidArgumentError('must be partner or direct')
+  }
 }
 
 export function buildProgram(io: Io, exit: (code: number) => void): Command {
@@ -39,7 +38,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .addOption(new Option('--region <region>', 'AWS region (default: AWS_REGION or the profile)'))
     .addOption(
       new Option('--mode <mode>', "the stage's WeChat Pay mode, partner or direct, for checking input")
-        .argParser(parseMode)
+        .argParser(modeOption)
         .env('WECHATPAY_MODE')
         .default('partner'),
     )

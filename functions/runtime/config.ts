@@ -54,8 +54,14 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   }
 }
 
-function mode(env: Record<string, string | undefined>): Mode {
-  const text = env.WECHATPAY_MODE?.trim()
+const mode = (env: Record<string, string | undefined>): Mode => parseMode(env.WECHATPAY_MODE)
+
+/**
+ * THE reading of WECHATPAY_MODE, for the functions, the sandbox and the CLI alike: partner or
+ * direct, spaces around ignored, unset or empty meaning partner.
+ */
+export function parseMode(value: string | undefined): Mode {
+  const text = value?.trim()
   if (!text) return 'partner'
   if (text === 'partner' || text === 'direct') return text
   throw new ConfigError('WECHATPAY_MODE', `WECHATPAY_MODE must be partner or direct, got "${text}"`)

@@ -2,6 +2,7 @@
  * Where `npm start` puts the sandbox: its own module, so that what finds a running sandbox
  * (sandbox:event, sandbox:notify, the CLI's `--stage local`) reads the same rule without loading it.
  */
+import { parseMode } from '../../functions/runtime/config.ts'
 
 /**
  * `npm start`'s ports unless SANDBOX_PORTS says otherwise. startSandbox() also takes 0 for every
@@ -51,3 +52,6 @@ export function noSandboxAt(url: string, error: unknown): string {
     'One started with SANDBOX_PORTS is found with the same SANDBOX_PORTS (its banner prints the commands with it).'
   )
 }
+
+/** `WECHATPAY_MODE=direct npm start` runs the functions as a direct merchant; partner by default. */
+export const sandboxMode = (value: string | undefined = process.env.WECHATPAY_MODE) => parseMode(value)

@@ -15,19 +15,12 @@ import { banner } from './banner.ts'
 import { type EventBridgeStandIn, startEventBridge } from './eventbridge.ts'
 import { startInvokeProxy } from './invoke-proxy.ts'
 import { startOffline } from './offline.ts'
-import { SANDBOX_PORTS, type SandboxPorts, sandboxPorts } from './ports.ts'
+import { SANDBOX_PORTS, type SandboxPorts, sandboxMode, sandboxPorts } from './ports.ts'
 import { NOTIFY_CONTROL_ROUTE, notifyControl } from './sandbox-notify.ts'
 import { type SecretsManagerStandIn, startSecretsManager } from './secrets-manager.ts'
 import { startWechatPaySimulator, type WechatPaySimulator } from './wechatpay-simulator.ts'
 
-export { SANDBOX_PORTS, type SandboxPorts, sandboxPorts } from './ports.ts'
-
-/** `WECHATPAY_MODE=direct npm start` runs the functions as a direct merchant; partner by default. */
-export function sandboxMode(value: string | undefined = process.env.WECHATPAY_MODE): 'partner' | 'direct' {
-  if (value === undefined || value.trim() === '' || value === 'partner') return 'partner'
-  if (value === 'direct') return 'direct'
-  throw new Error(`WECHATPAY_MODE must be partner or direct, got "${value}"`)
-}
+export { SANDBOX_PORTS, type SandboxPorts, sandboxMode, sandboxPorts } from './ports.ts'
 
 export const SANDBOX_SECRET_ID = 'payscore-terminate/local'
 /** The bus the functions publish to (serverless.yml params.local.publishEventBusName). */

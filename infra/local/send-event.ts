@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda'
 import { sandboxInput } from './banner.ts'
-import { noSandboxAt } from './ports.ts'
-import { sandboxMode, sandboxPorts } from './sandbox.ts'
+import { noSandboxAt, sandboxMode, sandboxPorts } from './ports.ts'
 
 const codes = process.argv.slice(2)
 if (codes.length === 0) {

@@ -43,6 +43,7 @@ describe('WECHATPAY_MODE=direct npm start', () => {
   it('refuses a bad mode, naming the variable', () => {
     assert.throws(() => sandboxMode('merchant'), /WECHATPAY_MODE/)
     assert.equal(sandboxMode(undefined), 'partner')
+    assert.equal(sandboxMode(' direct '), 'direct', 'read as the functions read it: spaces ignored')
   })
 
   it("takes 0 for any port but the HTTP API's, which serverless-offline must be told", async () => {
