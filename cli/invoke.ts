@@ -51,17 +51,7 @@ function unreachable(error: unknown): string | undefined {
 interface FunctionError {
   errorType?: string
   errorMessage?: string
-  trace?: string[]
   issues?: InputIssue[]
-}
-
-/**
- * The error's name. AWS reports it as `errorType`; serverless-offline's worker threads lose the
- * class name (`"errorType": "Error"`) but keep it at the start of the trace.
- */
-function errorName(error: FunctionError): string {
-  const traced = /^(\w+):/.exec(error.trace?.[0] ?? '')?.[1]
-  return error.errorType === 'Error' && traced ? traced : (error.errorType ?? 'Error')
 }
 
 /** The function's issues when it sent them; otherwise its message (`invalid request: a; b`) split. */
@@ -101,7 +91,8 @@ export async function invoke(
   const body = parsePayload(answer.Payload)
   if (answer.FunctionError) {
     const error = (body ?? {}) as FunctionError
-    const name = errorName(error)
+    // As AWS reports it; the sandbox's invoke proxy restores the name serverless-offline loses.
+    const name = error.errorType ?? 'Error'
     if (name === 'InvalidRequestError') return { kind: 'invalid', issues: issuesOf(error) }
     if (name === 'AuthorizationNotFoundError') {
       return { kind: 'not_found', message: error.errorMessage ?? 'authorization not found' }
