@@ -1,6 +1,6 @@
 /**
  * What earlier runs wrote to RESULTS.csv, read back when a run starts (and before compacting it):
- * each row's latest outcome and line, by the row's values as written (InputRow.written), streamed.
+ * each row's latest outcome and line, by the row's values as written (InputRow.values), streamed.
  * A row's `invalid` result never replaces the result of a call for it (RowBook.set).
  */
 import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs'

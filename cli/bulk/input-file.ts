@@ -21,14 +21,13 @@ import { RESULT_COLUMNS } from './results-file.ts'
 export type Fill = Partial<Record<InputField, string>>
 
 export interface InputRow {
-  /** The row's values, one per header column (missing ones empty, extra ones dropped). */
-  values: string[]
   /**
-   * The row as RESULTS.csv repeats it, and its identity when a run resumes: its values as written
-   * (the values the flags fill are the run record's: run-record.ts). A row with extra fields has
-   * the identity of the row without them; the extra fields make it invalid (shape).
+   * The row's values, one per header column (missing ones empty, extra ones dropped): what
+   * RESULTS.csv repeats, and the row's identity when a run resumes (the values the flags fill are
+   * the run record's: run-record.ts). A row with extra fields has the identity of the row without
+   * them; the extra fields make it invalid (shape).
    */
-  written: string[]
+  values: string[]
   fields: InputFields
   /** Problems of the row's shape, found before the service's rules are asked. */
   shape: InputIssue[]
@@ -139,5 +138,5 @@ export function inputRow(header: readonly string[], record: readonly string[], f
       fields[column as InputField] = values[index]
     }
   })
-  return { values, written: values, fields, shape }
+  return { values, fields, shape }
 }

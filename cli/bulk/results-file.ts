@@ -7,7 +7,7 @@
  */
 import { closeSync, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { stringify } from 'csv-stringify/sync'
-import type { Line, RowOutcome } from './row-book.ts'
+import type { RowOutcome } from './row-book.ts'
 
 export const RESULT_COLUMNS = [
   'outcome',
@@ -26,8 +26,8 @@ export const csvLine = (values: readonly string[]) => stringify([values])
 const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0)
 
 export interface ResultsWriter {
-  /** Appends a row (InputRow.written and its result) with one write; says where it is in the file. */
-  append(written: readonly string[], result: RowResult): Line
+  /** Appends a row (its input values and its result) with one write. */
+  append(values: readonly string[], result: RowResult): void
   close(): void
 }
 
@@ -41,13 +41,9 @@ export function openResults(path: string, columns: readonly string[], whole: num
   const fresh = sizeOf(path) === 0
   const fd = openSync(path, 'a')
   if (fresh) writeSync(fd, csvLine([...columns, ...RESULT_COLUMNS]))
-  let end = sizeOf(path)
   return {
-    append: (written, result) => {
-      const line = Buffer.from(csvLine([...written, ...RESULT_COLUMNS.map((column) => result[column])]))
-      writeSync(fd, line)
-      end += line.length
-      return { offset: end - line.length, length: line.length }
+    append: (values, result) => {
+      writeSync(fd, csvLine([...values, ...RESULT_COLUMNS.map((column) => result[column])]))
     },
     close: () => closeSync(fd),
   }

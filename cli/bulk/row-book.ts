@@ -18,7 +18,7 @@ export const ROW_OUTCOMES = [
 ] as const
 export type RowOutcome = (typeof ROW_OUTCOMES)[number]
 
-/** A row's identity: its input values as written (InputRow.written). 0 marks an empty slot. */
+/** A row's identity: its input values as written (InputRow.values). 0 marks an empty slot. */
 export function rowKey(values: readonly string[]): bigint {
   const key = createHash('sha256').update(JSON.stringify(values)).digest().readBigUInt64BE(0)
   return key === 0n ? 1n : key

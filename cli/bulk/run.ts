@@ -105,19 +105,19 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
   if (options.stop.aborted) halt.abort()
   let fatal: Exclude<BulkReport['stoppedBy'], 'interrupt'>
   let failure: unknown
-  const write = (written: string[], result: RowResult, called: boolean) => {
-    writer.append(written, result)
+  const write = (values: string[], result: RowResult, called: boolean) => {
+    writer.append(values, result)
     tally.record(result.outcome, called)
     progress.update(tally)
   }
-  const call = async (written: string[], event: Record<string, string>) => {
+  const call = async (values: string[], event: Record<string, string>) => {
     try {
       const result = await invoke(options.client, options.functionName, event)
       if (result.kind === 'error' && result.fatal) {
         fatal ??= { error: result.message, ...(result.unreachable ? { unreachable: true as const } : {}) }
         halt.abort()
       }
-      write(written, resultRow(result), true)
+      write(values, resultRow(result), true)
     } catch (error) {
       // RESULTS.csv could not be written (disk full?): stop rather than call without a record.
       failure ??= error
@@ -128,7 +128,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
     for await (const record of dataRecords(input)) {
       if (halt.signal.aborted) break
       const row = inputRow(header, record, fill)
-      const key = rowKey(row.written)
+      const key = rowKey(row.values)
       const settled = book.get(key)
       const skip = (outcome?: RowOutcome) => {
         if (outcome === undefined) tally.duplicate()
@@ -148,7 +148,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
         else if (met !== undefined) skip()
         else {
           book.meet(key, 'invalid')
-          write(row.written, invalidRow(issues), false)
+          write(row.values, invalidRow(issues), false)
         }
         continue
       }
@@ -165,7 +165,7 @@ async function runRows(options: BulkOptions): Promise<Omit<BulkReport, 'compacti
         break
       }
       book.meet(key, 'sent')
-      pool.add(call(row.written, event))
+      pool.add(call(row.values, event))
     }
   } finally {
     await pool.drain()
