@@ -17,7 +17,14 @@ export interface TargetOptions {
 const SERVICE = 'payscore-terminate'
 /** serverless-offline's Lambda invoke API as `npm start` runs it (custom.serverless-offline.lambdaPort). */
 /** The sandbox's Lambda invoke API, where `npm start` put it (SANDBOX_PORTS, as for npm start). */
-const localLambdaEndpoint = () => `http://127.0.0.1:${sandboxPorts().lambda}`
+/** The sandbox's invoke API, where SANDBOX_PORTS puts it (a bad value is a usage error, exit 2). */
+function localLambdaEndpoint(): string {
+  try {
+    return `http://127.0.0.1:${sandboxPorts().lambda}`
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+}
 const LOCAL_REGION = 'us-east-1'
 /** The sandbox checks no signature; the SDK still wants something to sign with. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
@@ -109,7 +116,9 @@ export async function callerAccount(client: LambdaClient): Promise<string> {
 
 /** What to add to "cannot reach the Lambda endpoint" for this target. */
 export const unreachableHint = (options: TargetOptions) =>
-  isLocal(options) ? ' (--stage local: is the sandbox running? npm start)' : ''
+  isLocal(options)
+    ? ' (--stage local: is the sandbox running? npm start; one started with SANDBOX_PORTS is found with the same SANDBOX_PORTS)'
+    : ''
 
 /**
  * SQS's client. The sandbox has no queues: locally, AWS_ENDPOINT_URL_SQS must name an emulator.

@@ -38,4 +38,27 @@ describe('--stage local', () => {
     assert.equal(run.code, 0, run.stderr)
     assert.equal(lambda.invocations(), 1)
   })
+
+  it('a SANDBOX_PORTS it cannot read is a usage error (exit 2) naming the variable, nothing sent', async () => {
+    const before = lambda.invocations()
+    const run = await runCli(
+      [
+        '--stage',
+        'local',
+        'terminate',
+        '--authorization-code',
+        'local_2',
+        '--service-id',
+        '500001',
+        '--sub-mchid',
+        '1900000109',
+        '--reason',
+        'r',
+      ],
+      { SANDBOX_PORTS: 'oops', AWS_ENDPOINT_URL_LAMBDA: '' },
+    )
+    assert.equal(run.code, 2, run.stderr)
+    assert.match(run.stderr, /SANDBOX_PORTS/)
+    assert.equal(lambda.invocations(), before)
+  })
 })

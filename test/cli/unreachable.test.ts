@@ -51,7 +51,7 @@ describe('the Lambda endpoint cannot be reached', () => {
     assert.match(
       run.stdout,
       new RegExp(
-        `^stopped: cannot reach the Lambda endpoint 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); nothing was sent \\(--stage local: is the sandbox running\\? npm start\\)$`,
+        `^stopped: cannot reach the Lambda endpoint 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); nothing was sent \\(--stage local: is the sandbox running\\? npm start; one started with SANDBOX_PORTS is found with the same SANDBOX_PORTS\\)$`,
         'm',
       ),
     )
