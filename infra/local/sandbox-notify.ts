@@ -8,6 +8,7 @@
  * so `npm run sandbox:notify` (another process) asks through this route, on loopback only.
  */
 import { sandboxInput } from './banner.ts'
+import { authorizationCode } from './simulator/fields.ts'
 import {
   authorizationResource,
   buildNotification,
@@ -21,7 +22,6 @@ export const NOTIFY_CONTROL_ROUTE = 'POST /_sandbox/notify'
 
 const EVENT_TYPES = { open: 'PAYSCORE.USER_OPEN_SERVICE', close: 'PAYSCORE.USER_CLOSE_SERVICE' } as const
 const STATES = { open: 'AVAILABLE', close: 'UNAVAILABLE' } as const
-const CODE = /^[0-9A-Za-z_*-]{1,32}$/
 
 export interface NotifyControlOptions {
   /** The sandbox's notification route, `http://127.0.0.1:<port>/v1/wechatpay/notifications`. */
@@ -63,8 +63,9 @@ export function notifyControl(options: NotifyControlOptions): ControlRoute {
     const { kind, code } = input ?? {}
     if (kind !== 'open' && kind !== 'close')
       return errorReply(400, 'PARAM_ERROR', 'kind must be open or close')
-    if (typeof code !== 'string' || !CODE.test(code)) {
-      return errorReply(400, 'PARAM_ERROR', 'code must be 1..32 characters of [0-9A-Za-z_*-]')
+    const codeProblem = authorizationCode(code)
+    if (codeProblem !== undefined || typeof code !== 'string') {
+      return errorReply(400, 'PARAM_ERROR', `code ${codeProblem}`)
     }
     // WeChat's state changes first, whatever the merchant later answers.
     simulator.setState(code, STATES[kind])
