@@ -3,7 +3,9 @@
  * so that the real AWS SDK reads them exactly as it reads the service's.
  */
 import { randomUUID } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 export const AWS_JSON = 'application/x-amz-json-1.1'
 
@@ -29,4 +31,40 @@ export function reply(response: ServerResponse, result: object): void {
     return
   }
   response.writeHead(200, headers).end(JSON.stringify(result))
+}
+
+/**
+ * A stand-in's HTTP server on `host:port` (0: any free one). `handle` answers each request; what it
+ * throws is answered as the service's `internalError` (500), unless `closing` was aborted: a request
+ * cut short by close() has no one left to answer. close() aborts `closing` (ending the handlers'
+ * waits), then stops the server and its connections.
+ */
+export async function serveAwsJson(options: {
+  port: number
+  host: string
+  closing: AbortController
+  internalError: string
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const { host, closing } = options
+  const server = createServer((request, response) => {
+    options.handle(request, response).catch((error: unknown) => {
+      if (closing.signal.aborted) return
+      reply(response, new AwsError(options.internalError, String(error), 500))
+    })
+  })
+  server.listen(options.port, host)
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: async () => {
+      if (!server.listening) return
+      closing.abort()
+      const closed = once(server, 'close')
+      server.close()
+      server.closeAllConnections()
+      await closed
+    },
+  }
 }

@@ -6,7 +6,7 @@
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
  */
 import { entrySummary } from '../../functions/events/summary.ts'
-import { reply, AwsError as StandInError } from './aws-json.ts'
+import { AwsError } from './aws-json.ts'
 
 const MAX_ENTRIES = 10
 const MAX_REQUEST_BYTES = 256 * 1024
@@ -20,8 +20,6 @@ export interface Entry {
 
 /** An entry that passed the checks (with its parsed Detail), or the per-entry error the service gives. */
 export type CheckedEntry = { entry: Entry; detail: unknown } | { ErrorCode: string; ErrorMessage: string }
-
-export { reply, StandInError }
 
 /** Throws ValidationException for a request the service refuses whole; else one result per entry. */
 export function checkEntries(entries: unknown): CheckedEntry[] {
@@ -37,10 +35,7 @@ export function checkEntries(entries: unknown): CheckedEntry[] {
   }
   const size = entries.reduce<number>((total, entry) => total + entrySize(entry), 0)
   if (size > MAX_REQUEST_BYTES) {
-    throw new StandInError(
-      'ValidationException',
-      'Total size of the entries in the request is over the limit.',
-    )
+    throw new AwsError('ValidationException', 'Total size of the entries in the request is over the limit.')
   }
   return entries.map(checkEntry)
 }
@@ -75,7 +70,7 @@ function entrySize(raw: unknown): number {
 }
 
 function validation(constraint: string) {
-  return new StandInError('ValidationException', `1 validation error detected: ${constraint}`)
+  return new AwsError('ValidationException', `1 validation error detected: ${constraint}`)
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { checkEntries, type Entry, maskedLine, reply, StandInError } from './eventbridge-wire.ts'
+import { AwsError, reply, serveAwsJson } from './aws-json.ts'
+import { checkEntries, type Entry, maskedLine } from './eventbridge-wire.ts'
 
 /**
  * A local Amazon EventBridge for tests and `npm start`. It speaks the real awsJson1_1 wire protocol
@@ -137,7 +137,7 @@ export async function startEventBridge(options: EventBridgeOptions = {}): Promis
     try {
       input = JSON.parse(body || '{}')
     } catch {
-      return reply(response, new StandInError('SerializationException', 'Request body is not valid JSON.'))
+      return reply(response, new AwsError('SerializationException', 'Request body is not valid JSON.'))
     }
     const entries = Array.isArray(input.Entries) ? input.Entries.length : 0
     const attempt = request.headers['amz-sdk-request'] as string | undefined
@@ -146,34 +146,25 @@ export async function startEventBridge(options: EventBridgeOptions = {}): Promis
     else if (standIn.delayMs > 0) await sleep(standIn.delayMs, undefined, { signal: closing.signal })
 
     if (target !== TARGET) {
-      return reply(response, new StandInError('UnknownOperationException', `Unknown operation ${target}`))
+      return reply(response, new AwsError('UnknownOperationException', `Unknown operation ${target}`))
     }
     const fault = takeCallFault()
     if (fault) {
       const { status, message } = ERRORS[fault.error]
-      return reply(response, new StandInError(fault.error, message, status))
+      return reply(response, new AwsError(fault.error, message, status))
     }
     try {
       reply(response, putEvents(input))
     } catch (error) {
-      if (!(error instanceof StandInError)) throw error
+      if (!(error instanceof AwsError)) throw error
       reply(response, error)
     }
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      // A request cut short by close() has no one left to answer.
-      if (closing.signal.aborted) return
-      reply(response, new StandInError('InternalException', String(error), 500))
-    })
-  })
-  server.listen(port, host)
-  await once(server, 'listening')
-  const { port: boundPort } = server.address() as AddressInfo
+  const server = await serveAwsJson({ port, host, closing, internalError: 'InternalException', handle })
 
   const standIn: EventBridgeStandIn = {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    url: server.url,
     calls: [],
     events: [],
     delayMs: 0,
@@ -187,14 +178,7 @@ export async function startEventBridge(options: EventBridgeOptions = {}): Promis
       callFaults = []
       entryFaults = []
     },
-    close: async () => {
-      if (!server.listening) return
-      closing.abort()
-      const closed = once(server, 'close')
-      server.close()
-      server.closeAllConnections()
-      await closed
-    },
+    close: server.close,
   }
   return standIn
 }

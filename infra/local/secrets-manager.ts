@@ -1,9 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto'
-import { once } from 'node:events'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { AwsError, reply } from './aws-json.ts'
+import { AwsError, reply, serveAwsJson } from './aws-json.ts'
 
 /**
  * A local AWS Secrets Manager for tests and `npm start`. It speaks the real awsJson1_1 wire protocol
@@ -205,21 +203,12 @@ export async function startSecretsManager(
     }
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      // A request cut short by close() has no one left to answer.
-      if (closing.signal.aborted) return
-      reply(response, new AwsError('InternalServiceError', String(error), 500))
-    })
-  })
-  server.listen(port, host)
-  await once(server, 'listening')
-  const { port: boundPort } = server.address() as AddressInfo
+  const server = await serveAwsJson({ port, host, closing, internalError: 'InternalServiceError', handle })
 
   for (const [name, value] of Object.entries(options.secrets ?? {})) store(name, value)
 
   const standIn: SecretsManagerStandIn = {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    url: server.url,
     calls: [],
     delayMs: 0,
     putSecret: (name, secretString) => {
@@ -232,14 +221,7 @@ export async function startSecretsManager(
     clearFaults: () => {
       faults = []
     },
-    close: async () => {
-      if (!server.listening) return
-      closing.abort()
-      const closed = once(server, 'close')
-      server.close()
-      server.closeAllConnections()
-      await closed
-    },
+    close: server.close,
   }
   return standIn
 }
